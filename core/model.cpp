@@ -1,0 +1,138 @@
+#include "core/model.h"
+
+#include <string>
+
+#include "core/error.h"
+
+namespace ps {
+
+const char* arch_name(Arch a) { return a == Arch::Llama ? "llama" : "gpt2"; }
+
+const char* kind_name(ParamKind k) {
+    switch (k) {
+        case ParamKind::Embedding: return "embedding";
+        case ParamKind::Weight: return "weight";
+        case ParamKind::Bias: return "bias";
+        case ParamKind::Norm: return "norm";
+    }
+    return "?";
+}
+
+const char* dtype_name(DType t) {
+    switch (t) {
+        case DType::F32: return "F32";
+        case DType::F16: return "F16";
+        case DType::BF16: return "BF16";
+        case DType::Q8_0: return "Q8_0";
+        case DType::Q4_0: return "Q4_0";
+        case DType::Q4_K: return "Q4_K";
+        case DType::Q6_K: return "Q6_K";
+    }
+    return "?";
+}
+
+const float* Model::keep(std::vector<float> values) {
+    owned.push_back(std::move(values));
+    return owned.back().data();
+}
+
+static void add(KindTotals& t, ParamKind k, int64_t n) {
+    switch (k) {
+        case ParamKind::Embedding: t.embedding += n; break;
+        case ParamKind::Weight: t.weight += n; break;
+        case ParamKind::Bias: t.bias += n; break;
+        case ParamKind::Norm: t.norm += n; break;
+    }
+}
+
+KindTotals Model::totals() const {
+    KindTotals t;
+    for (const TensorInfo& info : tensors) add(t, info.kind, info.count);
+    return t;
+}
+
+std::vector<KindTotals> Model::totals_per_layer() const {
+    std::vector<KindTotals> per_layer(static_cast<size_t>(config.n_layers));
+    for (const TensorInfo& info : tensors)
+        if (info.layer >= 0 && info.layer < config.n_layers)
+            add(per_layer[static_cast<size_t>(info.layer)], info.kind, info.count);
+    return per_layer;
+}
+
+static bool ends_with(const std::string& s, const std::string& suffix) {
+    return s.size() >= suffix.size() && s.compare(s.size() - suffix.size(), suffix.size(), suffix) == 0;
+}
+
+ParamKind classify_tensor(const std::string& name, size_t rank) {
+    auto has = [&](const char* part) { return name.find(part) != std::string::npos; };
+    if (has("norm") || has("ln_") || has("rms_")) return ParamKind::Norm;
+    if (ends_with(name, ".bias") || ends_with(name, "_b")) return ParamKind::Bias;
+    if (has("embd") || has("embed") || has("wte") || has("wpe")) return ParamKind::Embedding;
+    return rank == 1 ? ParamKind::Bias : ParamKind::Weight;
+}
+
+static void check_linear(const std::string& path, const Linear& l, int in, int out,
+                         const std::string& what) {
+    if (!l.w) fail(path, "missing tensor for " + what);
+    if (l.in != in || l.out != out)
+        fail(path, what + ": expected shape in=" + std::to_string(in) + " out=" +
+                       std::to_string(out) + ", got in=" + std::to_string(l.in) +
+                       " out=" + std::to_string(l.out));
+}
+
+void Model::validate() const {
+    const Config& c = config;
+    auto positive = [&](int v, const char* field, int limit) {
+        if (v <= 0 || v > limit)
+            fail(path, std::string("config field '") + field + "' is " + std::to_string(v) +
+                           ", expected 1.." + std::to_string(limit));
+    };
+    positive(c.dim, "dim", 1 << 16);
+    positive(c.hidden_dim, "hidden_dim", 1 << 18);
+    positive(c.n_layers, "n_layers", 1024);
+    positive(c.n_heads, "n_heads", 1024);
+    positive(c.n_kv_heads, "n_kv_heads", 1024);
+    positive(c.vocab_size, "vocab_size", 1 << 22);
+    positive(c.context_length, "context_length", 1 << 22);
+    if (c.dim % c.n_heads != 0)
+        fail(path, "dim " + std::to_string(c.dim) + " is not a multiple of n_heads " +
+                       std::to_string(c.n_heads));
+    if (c.n_heads % c.n_kv_heads != 0)
+        fail(path, "n_heads " + std::to_string(c.n_heads) + " is not a multiple of n_kv_heads " +
+                       std::to_string(c.n_kv_heads));
+    if (c.arch == Arch::Llama && c.head_dim() % 2 != 0)
+        fail(path, "head dimension " + std::to_string(c.head_dim()) + " must be even for RoPE");
+    if (!(c.norm_eps > 0.0f && c.norm_eps < 1.0f)) fail(path, "norm epsilon must be in (0, 1)");
+
+    const Weights& w = weights;
+    if (!w.token_embedding) fail(path, "missing token embedding tensor");
+    if (c.arch == Arch::Gpt2 && !w.position_embedding)
+        fail(path, "missing position embedding tensor");
+    if (static_cast<int>(w.layers.size()) != c.n_layers)
+        fail(path, "expected " + std::to_string(c.n_layers) + " layers of weights, got " +
+                       std::to_string(w.layers.size()));
+    for (int l = 0; l < c.n_layers; ++l) {
+        const LayerWeights& L = w.layers[static_cast<size_t>(l)];
+        std::string p = "layer " + std::to_string(l) + " ";
+        if (!L.attn_norm) fail(path, "missing tensor for " + p + "attention norm");
+        if (!L.ffn_norm) fail(path, "missing tensor for " + p + "MLP norm");
+        check_linear(path, L.wq, c.dim, c.dim, p + "query projection");
+        check_linear(path, L.wk, c.dim, c.kv_dim(), p + "key projection");
+        check_linear(path, L.wv, c.dim, c.kv_dim(), p + "value projection");
+        check_linear(path, L.wo, c.dim, c.dim, p + "attention output projection");
+        if (c.arch == Arch::Llama) check_linear(path, L.ffn_gate, c.dim, c.hidden_dim, p + "MLP gate");
+        check_linear(path, L.ffn_up, c.dim, c.hidden_dim, p + "MLP up projection");
+        check_linear(path, L.ffn_down, c.hidden_dim, c.dim, p + "MLP down projection");
+        if (c.arch == Arch::Gpt2 && (!L.attn_norm_bias || !L.ffn_norm_bias))
+            fail(path, "missing tensor for " + p + "LayerNorm bias");
+    }
+    if (!w.final_norm) fail(path, "missing final norm tensor");
+    if (c.arch == Arch::Gpt2 && !w.final_norm_bias) fail(path, "missing final LayerNorm bias");
+    check_linear(path, w.unembed, c.dim, c.vocab_size, "unembedding");
+    if (!tokenizer) fail(path, "no tokenizer");
+    if (tokenizer->vocab_size() != c.vocab_size)
+        fail(path, "tokenizer has " + std::to_string(tokenizer->vocab_size()) +
+                       " tokens but the model's vocabulary is " + std::to_string(c.vocab_size));
+}
+
+}  // namespace ps

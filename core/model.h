@@ -1,0 +1,126 @@
+// The in-memory model every format loads into, and the parameter inventory.
+//
+// Conventions (the same as llama2.c): activations are row-major [T, dim], one row per token;
+// a Linear maps x[in] -> y[out] and is stored either as [out, in] (llama2.c, GGUF, HF Llama)
+// or as [in, out] (HF GPT-2 Conv1D), used in place from the file when it is f32.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "core/mapped_file.h"
+#include "core/tokenizer.h"
+
+namespace ps {
+
+enum class Arch { Llama, Gpt2 };
+// Which pairs of a head's dimensions RoPE rotates together: (2i, 2i+1) in llama2.c and GGUF;
+// (i, i + head_dim/2) in Hugging Face checkpoints, whose q/k rows are permuted to match.
+enum class RopeStyle { Interleaved, Half };
+enum class ParamKind { Embedding, Weight, Bias, Norm };
+enum class DType { F32, F16, BF16, Q8_0, Q4_0, Q4_K, Q6_K };
+
+const char* arch_name(Arch a);           // "llama", "gpt2"
+const char* kind_name(ParamKind k);      // "embedding", "weight", "bias", "norm"
+const char* dtype_name(DType t);         // "F32", "F16", "BF16", "Q8_0", ...
+
+struct Config {
+    Arch arch = Arch::Llama;
+    int dim = 0;             // residual stream width (d_model)
+    int hidden_dim = 0;      // MLP width (d_mlp)
+    int n_layers = 0;
+    int n_heads = 0;
+    int n_kv_heads = 0;      // == n_heads without grouped-query attention
+    int vocab_size = 0;
+    int context_length = 0;  // longest prompt the model accepts
+    float norm_eps = 1e-5f;  // RMSNorm (llama) or LayerNorm (gpt2) epsilon
+    float rope_theta = 10000.0f;
+    RopeStyle rope_style = RopeStyle::Interleaved;
+    bool tied_embeddings = false;  // unembedding shares the token embedding matrix
+
+    int head_dim() const { return dim / n_heads; }
+    int kv_dim() const { return head_dim() * n_kv_heads; }
+};
+
+// y = x W^T + b. `w` points at `out` rows of `in` floats (row stride `ld`, default `in`), or,
+// when `stored_in_out`, at `in` rows of `out` floats (row stride `ld`, default `out`): that lets
+// a column block of a fused [in, 3*dim] GPT-2 c_attn be used in place.
+struct Linear {
+    const float* w = nullptr;
+    const float* b = nullptr;  // [out] or null
+    int in = 0;
+    int out = 0;
+    bool stored_in_out = false;
+    int ld = 0;  // row stride in floats; 0 means dense
+    int row_stride() const { return ld ? ld : (stored_in_out ? out : in); }
+};
+
+struct LayerWeights {
+    const float* attn_norm = nullptr;       // [dim] gain
+    const float* attn_norm_bias = nullptr;  // [dim], GPT-2 only
+    Linear wq, wk, wv, wo;                  // q: dim->dim, k/v: dim->kv_dim, o: dim->dim
+    const float* ffn_norm = nullptr;
+    const float* ffn_norm_bias = nullptr;
+    Linear ffn_gate;  // llama w1 (dim->hidden); unused in GPT-2
+    Linear ffn_up;    // llama w3, GPT-2 c_fc (dim->hidden)
+    Linear ffn_down;  // llama w2, GPT-2 mlp.c_proj (hidden->dim)
+};
+
+struct Weights {
+    const float* token_embedding = nullptr;     // [vocab, dim]
+    const float* position_embedding = nullptr;  // [context, dim], GPT-2 only
+    std::vector<LayerWeights> layers;
+    const float* final_norm = nullptr;
+    const float* final_norm_bias = nullptr;
+    Linear unembed;  // dim -> vocab; w may alias token_embedding
+};
+
+// One tensor as stored in the file, for the inventory and the histograms.
+struct TensorInfo {
+    std::string name;            // the file's own name, e.g. "blk.0.attn_q.weight"
+    std::vector<int64_t> shape;  // outermost first, e.g. [out, in] ([512, 64] for an embedding)
+    DType dtype = DType::F32;    // as stored in the file
+    ParamKind kind = ParamKind::Weight;
+    int layer = -1;              // block index, -1 outside the blocks
+    int64_t count = 0;           // number of parameters
+    int64_t bytes = 0;           // bytes in the file
+    const float* data = nullptr; // `count` f32 values (mapped or dequantized)
+};
+
+struct KindTotals {
+    int64_t embedding = 0, weight = 0, bias = 0, norm = 0;
+    int64_t total() const { return embedding + weight + bias + norm; }
+};
+
+class Model {
+public:
+    std::string path;    // what the user opened
+    std::string format;  // "llama2c", "gguf", "hf"
+    std::string name;    // a display name (file or directory name, or general.name)
+    Config config;
+    Weights weights;
+    std::vector<TensorInfo> tensors;
+    std::unique_ptr<Tokenizer> tokenizer;
+
+    // Storage the pointers above point into.
+    std::vector<std::unique_ptr<MappedFile>> files;
+    std::vector<std::vector<float>> owned;
+
+    // Keeps `values` alive for the model's lifetime and returns a pointer to them.
+    const float* keep(std::vector<float> values);
+
+    // Parameter totals; a tied unembedding is counted once (it is one tensor).
+    KindTotals totals() const;
+    std::vector<KindTotals> totals_per_layer() const;  // n_layers entries
+
+    // Checks the config is sane and every pointer the forward pass needs is set; throws
+    // ps::Error naming `path` and what is missing or wrong.
+    void validate() const;
+};
+
+// Guesses a tensor's kind from its name ("*.bias" -> Bias, norms -> Norm, embeddings ...).
+ParamKind classify_tensor(const std::string& name, size_t rank);
+
+}  // namespace ps
