@@ -13,23 +13,27 @@ namespace ps {
 using MatrixRM = Eigen::Matrix<float, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;
 
 struct TraceOptions {
-    bool residual = true;     // hook_embed, hook_pos_embed, blocks.L.hook_resid_pre/post
-    bool attention = true;    // blocks.L.attn.hook_pattern
-    bool sublayer_out = true; // blocks.L.hook_attn_out, blocks.L.hook_mlp_out
-    bool neurons = true;      // blocks.L.mlp.hook_post
-    bool final_norm = true;   // ln_final.hook_normalized
-    bool all_logits = true;   // logits at every position; false: the last position only
+    bool residual = true;      // hook_embed, hook_pos_embed, blocks.L.hook_resid_pre/post
+    bool attention = true;     // blocks.L.attn.hook_pattern
+    bool sublayer_out = true;  // blocks.L.hook_attn_out, blocks.L.hook_mlp_out
+    bool neurons = true;       // blocks.L.mlp.hook_post
+    bool final_norm = true;    // ln_final.hook_normalized
+    bool all_logits = true;    // logits at every position; false: the last position only
 
     static TraceOptions none() { return {false, false, false, false, false, false}; }
 };
 
 struct LayerTrace {
-    MatrixRM resid_pre;             // [T, dim]
-    std::vector<MatrixRM> pattern;  // n_heads x [T, T], row = query, column = key, post-softmax
-    MatrixRM attn_out;              // [T, dim]
-    MatrixRM mlp_post;              // [T, hidden]: the neurons after the activation function
-    MatrixRM mlp_out;               // [T, dim]
-    MatrixRM resid_post;            // [T, dim]
+    MatrixRM resid_pre;  // [T, dim]
+    MatrixRM pattern;    // [n_heads * T, T]: head h is rows h*T .. h*T+T-1;
+                         // row = query, column = key, post-softmax
+    auto head_pattern(int h) const {
+        return pattern.middleRows(h * pattern.cols(), pattern.cols());
+    }
+    MatrixRM attn_out;    // [T, dim]
+    MatrixRM mlp_post;    // [T, hidden]: the neurons after the activation function
+    MatrixRM mlp_out;     // [T, dim]
+    MatrixRM resid_post;  // [T, dim]
 };
 
 struct Trace {
@@ -37,8 +41,8 @@ struct Trace {
     MatrixRM embed;      // hook_embed [T, dim]
     MatrixRM pos_embed;  // hook_pos_embed [T, dim], GPT-2 only
     std::vector<LayerTrace> layers;
-    MatrixRM ln_final;   // ln_final.hook_normalized [T, dim]
-    MatrixRM logits;     // [T, vocab], or [1, vocab] (last position) without all_logits
+    MatrixRM ln_final;  // ln_final.hook_normalized [T, dim]
+    MatrixRM logits;    // [T, vocab], or [1, vocab] (last position) without all_logits
 };
 
 // One captured activation: its hook name, shape and values (row-major).

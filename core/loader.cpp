@@ -24,8 +24,10 @@ std::unique_ptr<Model> load_model(const std::string& path, const LoadOptions& op
     if (got >= 4 && std::memcmp(head, "GGUF", 4) == 0) return load_gguf_model(path);
     if (got == 9 && head[8] == '{') {
         fs::path dir = fs::path(path).parent_path();
-        if (fs::exists(dir / "config.json")) return load_hf_directory(dir.empty() ? "." : dir.string());
-        fail(path, "a safetensors file needs the config.json of its Hugging Face directory beside it");
+        if (fs::exists(dir / "config.json"))
+            return load_hf_directory(dir.empty() ? "." : dir.string());
+        fail(path,
+             "a safetensors file needs the config.json of its Hugging Face directory beside it");
     }
     return load_llama2c(path, options);
 }

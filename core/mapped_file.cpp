@@ -39,9 +39,9 @@ MappedFile::~MappedFile() {
 
 void MappedFile::check_range(uint64_t offset, uint64_t length, const std::string& what) const {
     if (offset > size_ || length > size_ - offset) {
-        fail(path_, what + ": bytes [" + std::to_string(offset) + ", " +
-                        std::to_string(offset) + "+" + std::to_string(length) +
-                        ") are beyond the file's " + std::to_string(size_) + " bytes");
+        fail(path_, what + ": bytes [" + std::to_string(offset) + ", " + std::to_string(offset) +
+                        "+" + std::to_string(length) + ") are beyond the file's " +
+                        std::to_string(size_) + " bytes");
     }
 }
 

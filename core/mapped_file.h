@@ -9,7 +9,7 @@
 namespace ps {
 
 class MappedFile {
-public:
+  public:
     // Throws ps::Error naming the path when the file can't be opened or mapped.
     explicit MappedFile(const std::string& path);
     ~MappedFile();
@@ -21,10 +21,11 @@ public:
     size_t size() const { return size_; }
 
     // Checks that [offset, offset + length) lies inside the file (overflow-safe); otherwise
-    // throws ps::Error "<path>: <what>: bytes [offset, offset+length) are beyond the file's N bytes".
+    // throws ps::Error "<path>: <what>: bytes [offset, offset+length) are beyond the file's N
+    // bytes".
     void check_range(uint64_t offset, uint64_t length, const std::string& what) const;
 
-private:
+  private:
     std::string path_;
     const uint8_t* data_ = nullptr;
     size_t size_ = 0;

@@ -6,27 +6,40 @@
 
 namespace ps {
 
-const char* arch_name(Arch a) { return a == Arch::Llama ? "llama" : "gpt2"; }
+const char* arch_name(Arch a) {
+    return a == Arch::Llama ? "llama" : "gpt2";
+}
 
 const char* kind_name(ParamKind k) {
     switch (k) {
-        case ParamKind::Embedding: return "embedding";
-        case ParamKind::Weight: return "weight";
-        case ParamKind::Bias: return "bias";
-        case ParamKind::Norm: return "norm";
+        case ParamKind::Embedding:
+            return "embedding";
+        case ParamKind::Weight:
+            return "weight";
+        case ParamKind::Bias:
+            return "bias";
+        case ParamKind::Norm:
+            return "norm";
     }
     return "?";
 }
 
 const char* dtype_name(DType t) {
     switch (t) {
-        case DType::F32: return "F32";
-        case DType::F16: return "F16";
-        case DType::BF16: return "BF16";
-        case DType::Q8_0: return "Q8_0";
-        case DType::Q4_0: return "Q4_0";
-        case DType::Q4_K: return "Q4_K";
-        case DType::Q6_K: return "Q6_K";
+        case DType::F32:
+            return "F32";
+        case DType::F16:
+            return "F16";
+        case DType::BF16:
+            return "BF16";
+        case DType::Q8_0:
+            return "Q8_0";
+        case DType::Q4_0:
+            return "Q4_0";
+        case DType::Q4_K:
+            return "Q4_K";
+        case DType::Q6_K:
+            return "Q6_K";
     }
     return "?";
 }
@@ -38,10 +51,18 @@ const float* Model::keep(std::vector<float> values) {
 
 static void add(KindTotals& t, ParamKind k, int64_t n) {
     switch (k) {
-        case ParamKind::Embedding: t.embedding += n; break;
-        case ParamKind::Weight: t.weight += n; break;
-        case ParamKind::Bias: t.bias += n; break;
-        case ParamKind::Norm: t.norm += n; break;
+        case ParamKind::Embedding:
+            t.embedding += n;
+            break;
+        case ParamKind::Weight:
+            t.weight += n;
+            break;
+        case ParamKind::Bias:
+            t.bias += n;
+            break;
+        case ParamKind::Norm:
+            t.norm += n;
+            break;
     }
 }
 
@@ -60,7 +81,8 @@ std::vector<KindTotals> Model::totals_per_layer() const {
 }
 
 static bool ends_with(const std::string& s, const std::string& suffix) {
-    return s.size() >= suffix.size() && s.compare(s.size() - suffix.size(), suffix.size(), suffix) == 0;
+    return s.size() >= suffix.size() &&
+           s.compare(s.size() - suffix.size(), suffix.size(), suffix) == 0;
 }
 
 ParamKind classify_tensor(const std::string& name, size_t rank) {
@@ -75,8 +97,8 @@ static void check_linear(const std::string& path, const Linear& l, int in, int o
                          const std::string& what) {
     if (!l.w) fail(path, "missing tensor for " + what);
     if (l.in != in || l.out != out)
-        fail(path, what + ": expected shape in=" + std::to_string(in) + " out=" +
-                       std::to_string(out) + ", got in=" + std::to_string(l.in) +
+        fail(path, what + ": expected shape in=" + std::to_string(in) +
+                       " out=" + std::to_string(out) + ", got in=" + std::to_string(l.in) +
                        " out=" + std::to_string(l.out));
 }
 
@@ -120,7 +142,8 @@ void Model::validate() const {
         check_linear(path, L.wk, c.dim, c.kv_dim(), p + "key projection");
         check_linear(path, L.wv, c.dim, c.kv_dim(), p + "value projection");
         check_linear(path, L.wo, c.dim, c.dim, p + "attention output projection");
-        if (c.arch == Arch::Llama) check_linear(path, L.ffn_gate, c.dim, c.hidden_dim, p + "MLP gate");
+        if (c.arch == Arch::Llama)
+            check_linear(path, L.ffn_gate, c.dim, c.hidden_dim, p + "MLP gate");
         check_linear(path, L.ffn_up, c.dim, c.hidden_dim, p + "MLP up projection");
         check_linear(path, L.ffn_down, c.hidden_dim, c.dim, p + "MLP down projection");
         if (c.arch == Arch::Gpt2 && (!L.attn_norm_bias || !L.ffn_norm_bias))

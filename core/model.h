@@ -22,17 +22,17 @@ enum class RopeStyle { Interleaved, Half };
 enum class ParamKind { Embedding, Weight, Bias, Norm };
 enum class DType { F32, F16, BF16, Q8_0, Q4_0, Q4_K, Q6_K };
 
-const char* arch_name(Arch a);           // "llama", "gpt2"
-const char* kind_name(ParamKind k);      // "embedding", "weight", "bias", "norm"
-const char* dtype_name(DType t);         // "F32", "F16", "BF16", "Q8_0", ...
+const char* arch_name(Arch a);       // "llama", "gpt2"
+const char* kind_name(ParamKind k);  // "embedding", "weight", "bias", "norm"
+const char* dtype_name(DType t);     // "F32", "F16", "BF16", "Q8_0", ...
 
 struct Config {
     Arch arch = Arch::Llama;
-    int dim = 0;             // residual stream width (d_model)
-    int hidden_dim = 0;      // MLP width (d_mlp)
+    int dim = 0;         // residual stream width (d_model)
+    int hidden_dim = 0;  // MLP width (d_mlp)
     int n_layers = 0;
     int n_heads = 0;
-    int n_kv_heads = 0;      // == n_heads without grouped-query attention
+    int n_kv_heads = 0;  // == n_heads without grouped-query attention
     int vocab_size = 0;
     int context_length = 0;  // longest prompt the model accepts
     float norm_eps = 1e-5f;  // RMSNorm (llama) or LayerNorm (gpt2) epsilon
@@ -83,10 +83,10 @@ struct TensorInfo {
     std::vector<int64_t> shape;  // outermost first, e.g. [out, in] ([512, 64] for an embedding)
     DType dtype = DType::F32;    // as stored in the file
     ParamKind kind = ParamKind::Weight;
-    int layer = -1;              // block index, -1 outside the blocks
-    int64_t count = 0;           // number of parameters
-    int64_t bytes = 0;           // bytes in the file
-    const float* data = nullptr; // `count` f32 values (mapped or dequantized)
+    int layer = -1;               // block index, -1 outside the blocks
+    int64_t count = 0;            // number of parameters
+    int64_t bytes = 0;            // bytes in the file
+    const float* data = nullptr;  // `count` f32 values (mapped or dequantized)
 };
 
 struct KindTotals {
@@ -95,7 +95,7 @@ struct KindTotals {
 };
 
 class Model {
-public:
+  public:
     std::string path;    // what the user opened
     std::string format;  // "llama2c", "gguf", "hf"
     std::string name;    // a display name (file or directory name, or general.name)

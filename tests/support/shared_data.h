@@ -14,7 +14,9 @@ inline QString shared_path(const QString& relative) {
     return QStringLiteral(PARAMSCOPE_SHARED_DIR) + "/" + relative;
 }
 
-inline bool in_ci() { return qEnvironmentVariable("CI") == "true"; }
+inline bool in_ci() {
+    return qEnvironmentVariable("CI") == "true";
+}
 
 struct CliResult {
     int exit_code = -1;
@@ -29,10 +31,10 @@ CliResult run_cli(const QStringList& args, int timeout_ms = 120000);
 
 // Declares `var` as the std::string path of a ../shared file. A missing file fails the test
 // in CI (CI=true) and skips it, saying why, elsewhere.
-#define PS_REQUIRE_SHARED(var, relative)                                                    \
-    const QString var##_q = ps::test::shared_path(relative);                               \
-    if (!QFileInfo::exists(var##_q)) {                                                     \
-        if (ps::test::in_ci()) QFAIL(qPrintable("missing shared test data: " + var##_q));  \
-        QSKIP(qPrintable("shared test data not found: " + var##_q));                       \
-    }                                                                                      \
+#define PS_REQUIRE_SHARED(var, relative)                                                  \
+    const QString var##_q = ps::test::shared_path(relative);                              \
+    if (!QFileInfo::exists(var##_q)) {                                                    \
+        if (ps::test::in_ci()) QFAIL(qPrintable("missing shared test data: " + var##_q)); \
+        QSKIP(qPrintable("shared test data not found: " + var##_q));                      \
+    }                                                                                     \
     const std::string var = var##_q.toStdString()
