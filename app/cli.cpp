@@ -160,6 +160,7 @@ const std::vector<CommandSpec>& commands() {
         s.push_back(trace_spec());
         s.push_back(dist_spec());
         s.push_back(bench_spec());
+        s.push_back(train_spec());
         return s;
     }();
     return specs;
@@ -173,6 +174,7 @@ int dispatch(const std::string& name, const Args& args) {
     if (name == "trace") return cmd_trace(args);
     if (name == "dist") return cmd_dist(args);
     if (name == "bench") return cmd_bench(args);
+    if (name == "train") return cmd_train(args);
     throw Error("unknown command " + name);
 }
 

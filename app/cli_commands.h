@@ -28,5 +28,7 @@ CommandSpec dist_spec();
 int cmd_dist(const Args& args);
 CommandSpec bench_spec();
 int cmd_bench(const Args& args);
+CommandSpec train_spec();
+int cmd_train(const Args& args);  // MODEL positional is not used: train takes --out DIR
 
 }  // namespace ps::cli
