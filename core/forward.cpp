@@ -5,6 +5,8 @@
 #include <omp.h>
 
 #include <Eigen/Core>
+#include <algorithm>
+#include <atomic>
 #include <cmath>
 #include <string>
 
@@ -18,14 +20,37 @@ using RowVector = Eigen::Matrix<float, 1, Eigen::Dynamic>;
 using Stride = Eigen::OuterStride<>;
 using ConstMap = Eigen::Map<const MatrixRM, 0, Stride>;
 
+// Threads for the engine's parallel loops. Eigen itself runs single-threaded: the engine splits
+// work explicitly, and only work big enough to repay a parallel region is split at all (on tiny
+// models, waking a second thread costs more than the product, and more still on a busy machine).
+std::atomic<int> g_threads{0};                // 0: all cores
+constexpr double kMinParallelWork = 1 << 20;  // multiply-adds
+
+int threads_for(double work) {
+    if (work < kMinParallelWork) return 1;
+    int n = g_threads.load();
+    return n > 0 ? n : omp_get_num_procs();
+}
+
 // y[T, out] = x[T, in] W^T + b, with W used in place in whichever layout the file stores it.
+// Split over blocks of output columns when it is worth it.
 void linear(MatrixRM& y, const MatrixRM& x, const Linear& l) {
-    if (l.stored_in_out) {
-        ConstMap w(l.w, l.in, l.out, Stride(l.row_stride()));  // [in, out]
-        y.noalias() = x * w;
-    } else {
-        ConstMap w(l.w, l.out, l.in, Stride(l.row_stride()));  // [out, in]
-        y.noalias() = x * w.transpose();
+    const Eigen::Index T = x.rows();
+    y.resize(T, l.out);
+    const int n = threads_for(double(T) * l.in * l.out);
+    const Eigen::Index block = ((l.out + n - 1) / n + 15) / 16 * 16;
+#pragma omp parallel for num_threads(n) schedule(static) if (n > 1)
+    for (int part = 0; part < n; ++part) {
+        const Eigen::Index begin = part * block;
+        const Eigen::Index cols = std::min<Eigen::Index>(block, l.out - begin);
+        if (cols <= 0) continue;
+        if (l.stored_in_out) {
+            ConstMap w(l.w, l.in, l.out, Stride(l.row_stride()));  // [in, out]
+            y.middleCols(begin, cols).noalias() = x * w.middleCols(begin, cols);
+        } else {
+            ConstMap w(l.w, l.out, l.in, Stride(l.row_stride()));  // [out, in]
+            y.middleCols(begin, cols).noalias() = x * w.middleRows(begin, cols).transpose();
+        }
     }
     if (l.b) y.rowwise() += Eigen::Map<const RowVector>(l.b, l.out);
 }
@@ -94,7 +119,8 @@ void attention(MatrixRM& out, const MatrixRM& q, const MatrixRM& k, const Matrix
     out.resize(T, c.dim);
     if (pattern) pattern->resize(static_cast<Eigen::Index>(c.n_heads) * T, T);
 
-#pragma omp parallel for schedule(static)
+    const int n = threads_for(double(T) * T * hd * c.n_heads * 2);
+#pragma omp parallel for num_threads(n) schedule(static) if (n > 1)
     for (int h = 0; h < c.n_heads; ++h) {
         const int kvh = h / group;
         auto qh = q.middleCols(h * hd, hd);
@@ -249,9 +275,7 @@ std::vector<NamedActivation> named_activations(const Trace& trace) {
 }
 
 void set_threads(int n) {
-    if (n <= 0) n = omp_get_num_procs();
-    Eigen::setNbThreads(n);
-    omp_set_num_threads(n);
+    g_threads = n > 0 ? n : 0;
 }
 
 }  // namespace ps

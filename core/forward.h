@@ -62,7 +62,7 @@ Trace forward(const Model& model, const std::vector<int>& ids,
 // The logit lens: final norm + unembedding applied to one residual vector [dim] -> [vocab].
 std::vector<float> logit_lens(const Model& model, const float* residual);
 
-// Sets the number of threads the engine uses (Eigen and OpenMP); 0 = all cores.
+// Sets the number of threads the engine uses; 0 = all cores (the default).
 void set_threads(int n);
 
 }  // namespace ps

@@ -63,8 +63,8 @@ struct NaiveLlama {
         for (int pos = 0; pos < T; ++pos) {
             std::vector<float> x(emb.begin() + size_t(ids[size_t(pos)]) * dim,
                                  emb.begin() + size_t(ids[size_t(pos)] + 1) * dim);
-            std::vector<float> xb(static_cast<size_t>(dim)), q(static_cast<size_t>(dim)), att_out(static_cast<size_t>(dim)),
-                tmp(static_cast<size_t>(dim));
+            std::vector<float> xb(static_cast<size_t>(dim)), q(static_cast<size_t>(dim)),
+                att_out(static_cast<size_t>(dim)), tmp(static_cast<size_t>(dim));
             std::vector<float> h1(static_cast<size_t>(hidden)), h3(static_cast<size_t>(hidden));
             for (int l = 0; l < layers; ++l) {
                 rmsnorm(xb.data(), x.data(), &rms_att[size_t(l) * dim], dim);
@@ -185,12 +185,14 @@ class TestForward : public QObject {
             for (int v = 0; v < c.vocab_size; ++v)
                 QVERIFY(std::abs(lens[size_t(v)] - trace.logits(t, v)) < 1e-5f);
         }
-        // Without all_logits only the last row is computed, and it is the same.
+        // Without all_logits only the last row is computed, and it is the same (up to the
+        // summation order of a matrix-vector instead of a matrix-matrix product: logits are ~10,
+        // float spacing there is ~1e-6).
         ps::TraceOptions last_only = ps::TraceOptions::none();
         ps::Trace bare = ps::forward(*model, kPrompt, last_only);
         QCOMPARE(bare.logits.rows(), Eigen::Index(1));
         QVERIFY(bare.layers[0].pattern.size() == 0 && bare.embed.size() == 0);
-        QVERIFY(max_abs_diff(bare.logits, trace.logits.bottomRows(1)) < 1e-6);
+        QVERIFY(max_abs_diff(bare.logits, trace.logits.bottomRows(1)) < 1e-5);
         // Hook names follow TransformerLens.
         std::vector<std::string> names;
         for (const auto& a : ps::named_activations(trace)) names.push_back(a.name);
