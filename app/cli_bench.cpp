@@ -10,6 +10,7 @@
 #include "app/cli_commands.h"
 #include "core/error.h"
 #include "core/forward.h"
+#include "core/random_model.h"
 #include "core/sampling.h"
 
 namespace ps::cli {
@@ -20,7 +21,9 @@ CommandSpec bench_spec() {
             "Benchmarks (Google Benchmark): the forward pass over T prompt tokens with the full "
             "trace and without it, and the sampling step at the model's vocabulary and at GPT-2's "
             "50,257 tokens.",
-            {{"tokens", "T", "prompt length (default: 128, at most the context window)"},
+            {{"shape", "NAME",
+              "a built-in shape with random weights: gpt2-124m, gpt2-tiny, llama-15m, llama-110m"},
+             {"tokens", "T", "prompt length (default: 128, at most the context window)"},
              {"threads", "N", "threads to use (default: all cores)"},
              {"filter", "REGEX", "run only the benchmarks whose name matches"},
              {"min-time", "SECONDS", "minimum time per benchmark (default 0.5)"},
@@ -29,7 +32,9 @@ CommandSpec bench_spec() {
 }
 
 int cmd_bench(const Args& args) {
-    std::shared_ptr<const Model> model = open_model(args);
+    set_threads(args.integer("threads", 0));
+    std::shared_ptr<const Model> model =
+        args.has("shape") ? make_random_model(args.str("shape")) : open_model(args);
     const Config& c = model->config;
     const int tokens = std::min(args.integer("tokens", 128), c.context_length);
     if (tokens < 1) throw Error("--tokens must be >= 1");
