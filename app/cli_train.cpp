@@ -8,6 +8,8 @@ CommandSpec train_spec() {
     return {"train", "--out DIR [options]", "Trains a small GPT-2 (not available yet).", {}, ""};
 }
 
-int cmd_train(const Args&) { throw Error("train is not implemented yet"); }
+int cmd_train(const Args&) {
+    throw Error("train is not implemented yet");
+}
 
 }  // namespace ps::cli

@@ -1,16 +1,195 @@
+// `paramscope [MODEL] [--prompt T] [--view NAME] [--size WxH] [--screenshot FILE.png]`
+// [--temperature X --top-k K --top-p P --min-p M --order hf|llamacpp] (initial sampling).
+// With --screenshot: render the main window (or the one view) offscreen once the analysis of
+// the prompt has finished, write the PNG and exit 0 (1 on any error).
 #include "app/gui_main.h"
 
 #include <QApplication>
-#include <QLabel>
+#include <QCommandLineParser>
+#include <QFileInfo>
+#include <QRegularExpression>
+#include <QSettings>
+#include <QTimer>
+#include <cstdio>
+#include <cstring>
+#include <memory>
+
+#include "app/main_window.h"
+#include "app/session.h"
 
 namespace ps {
 
-// Placeholder until the main window lands (issue 3).
+namespace {
+
+struct GuiOptions {
+    QString model;
+    QString prompt;
+    bool has_prompt = false;
+    QString view;
+    QSize size;
+    QString screenshot;
+    SamplingSettings sampling;
+};
+
+int fail_exit(const QString& message) {
+    std::fprintf(stderr, "error: %s\n", qPrintable(message));
+    return 1;
+}
+
+// Parses the command line; on a usage error prints it and returns false.
+bool parse(const QApplication& app, GuiOptions& o) {
+    QCommandLineParser parser;
+    parser.setApplicationDescription("ParamScope: look inside a language model.");
+    parser.addHelpOption();
+    parser.addPositionalArgument("model", "llama2.c .bin, .gguf, or a Hugging Face directory");
+    parser.addOption({"prompt", "Prompt text.", "T"});
+    parser.addOption(
+        {"view", "Only this view in the screenshot (distribution, tokens, prompt).", "NAME"});
+    parser.addOption({"size", "Window (or view) size, e.g. 1280x800.", "WxH"});
+    parser.addOption(
+        {"screenshot", "Render offscreen after the analysis, save PNG, exit.", "FILE"});
+    parser.addOption({"temperature", "Initial temperature (0 = greedy).", "X"});
+    parser.addOption({"top-k", "Initial top-k (0 = off).", "K"});
+    parser.addOption({"top-p", "Initial top-p (1 = off).", "P"});
+    parser.addOption({"min-p", "Initial min-p (0 = off).", "M"});
+    parser.addOption({"order", "Sampling order: hf or llamacpp.", "ORDER"});
+    parser.process(app);
+    auto number = [&](const char* name, double fallback, double lo, double hi, double* out) {
+        if (!parser.isSet(name)) {
+            *out = fallback;
+            return true;
+        }
+        bool ok = false;
+        *out = parser.value(name).toDouble(&ok);
+        if (ok && *out >= lo && *out <= hi) return true;
+        std::fprintf(stderr, "error: --%s must be a number in [%g, %g], got '%s'\n", name, lo, hi,
+                     qPrintable(parser.value(name)));
+        return false;
+    };
+    double t, k, p, m;
+    if (!number("temperature", 1, 0, 100, &t) || !number("top-k", 0, 0, 1e9, &k) ||
+        !number("top-p", 1, 0, 1, &p) || !number("min-p", 0, 0, 1, &m))
+        return false;
+    o.sampling.temperature = static_cast<float>(t);
+    o.sampling.top_k = static_cast<int>(k);
+    o.sampling.top_p = static_cast<float>(p);
+    o.sampling.min_p = static_cast<float>(m);
+    if (parser.isSet("order") &&
+        !parse_sampling_order(qPrintable(parser.value("order")), &o.sampling.order)) {
+        std::fprintf(stderr, "error: --order must be 'hf' or 'llamacpp'\n");
+        return false;
+    }
+    o.model = parser.positionalArguments().value(0);
+    o.has_prompt = parser.isSet("prompt");
+    o.prompt = parser.value("prompt");
+    o.view = parser.value("view");
+    o.screenshot = parser.value("screenshot");
+    if (parser.isSet("size")) {
+        const auto m = QRegularExpression("^(\\d+)x(\\d+)$").match(parser.value("size"));
+        if (!m.hasMatch() || m.captured(1).toInt() < 100 || m.captured(2).toInt() < 100 ||
+            m.captured(1).toInt() > 8000 || m.captured(2).toInt() > 8000) {
+            std::fprintf(stderr, "error: --size must be WxH, each 100..8000, got '%s'\n",
+                         qPrintable(parser.value("size")));
+            return false;
+        }
+        o.size = QSize(m.captured(1).toInt(), m.captured(2).toInt());
+    }
+    return true;
+}
+
+bool wants_screenshot(int argc, char** argv) {
+    for (int i = 1; i < argc; i++)
+        if (std::strcmp(argv[i], "--screenshot") == 0 ||
+            std::strncmp(argv[i], "--screenshot=", 13) == 0)
+            return true;
+    return false;
+}
+
+// Renders `target` once the session's analysis matches its prompt, then quits.
+void arm_screenshot(Session& session, MainWindow& window, const GuiOptions& o, int& exit_code) {
+    auto done = std::make_shared<bool>(false);
+    auto finish = [&exit_code, done](int code, const QString& message) {
+        if (*done) return;
+        *done = true;
+        if (!message.isEmpty()) std::fprintf(stderr, "%s\n", qPrintable(message));
+        exit_code = code;
+        QCoreApplication::exit(code);
+    };
+    QObject::connect(&session, &Session::modelLoadFailed, &window,
+                     [finish](const QString& path, const QString& msg) {
+                         finish(1, "error: could not open " + path + ": " + msg);
+                     });
+    QObject::connect(&session, &Session::error, &window,
+                     [finish](const QString& msg) { finish(1, "error: " + msg); });
+    QObject::connect(&session, &Session::analysisReady, &window, [&session, &window, o, finish] {
+        if (!session.trace() || session.trace()->ids != session.tokens()) return;
+        // Let layouts and the chart settle for one turn of the event loop.
+        QTimer::singleShot(50, &window, [&window, o, finish] {
+            QWidget* target = o.view.isEmpty() ? &window : window.view(o.view);
+            const QPixmap shot = target->grab();
+            if (!shot.save(o.screenshot))
+                return finish(1, "error: could not write " + o.screenshot);
+            std::printf("%s\n", qPrintable(QFileInfo(o.screenshot).absoluteFilePath()));
+            finish(0, QString());
+        });
+    });
+    QTimer::singleShot(300000, &window,
+                       [finish] { finish(1, "error: timed out waiting for the analysis"); });
+}
+
+}  // namespace
+
 int run_gui(int argc, char** argv) {
+    const bool screenshot = wants_screenshot(argc, argv);
+    if (screenshot && qEnvironmentVariableIsEmpty("QT_QPA_PLATFORM"))
+        qputenv("QT_QPA_PLATFORM", "offscreen");
     QApplication app(argc, argv);
-    QLabel label("ParamScope");
-    label.show();
-    return app.exec();
+    QCoreApplication::setOrganizationName("ParamScope");
+    QCoreApplication::setApplicationName("ParamScope");
+    GuiOptions o;
+    if (!parse(app, o)) return 1;
+
+    QSettings settings;
+    QString model = o.model;
+    if (model.isEmpty()) model = settings.value("lastModel").toString();
+    if (screenshot && model.isEmpty()) return fail_exit("--screenshot needs a MODEL");
+    if (!o.model.isEmpty() && !QFileInfo::exists(o.model))
+        return fail_exit(o.model + ": no such file or directory");
+
+    Session session;
+    MainWindow window(&session);
+    if (!o.view.isEmpty() && !window.view(o.view))
+        return fail_exit("unknown view '" + o.view + "'; views: " + window.viewNames().join(", "));
+    session.setSampling(o.sampling);
+    session.setPrompt(o.has_prompt ? o.prompt
+                                   : settings.value("prompt", "Once upon a time").toString());
+
+    int exit_code = 0;
+    std::unique_ptr<QWidget> detached;
+    if (screenshot) {
+        window.resetLayout();  // reproducible images, whatever layout the user saved
+        // A view alone is rendered as its own window, at --size.
+        if (!o.view.isEmpty()) {
+            detached.reset(window.view(o.view));
+            detached->setParent(nullptr);
+            detached->resize(o.size.isValid() ? o.size : QSize(1000, 600));
+            detached->show();
+        } else {
+            window.resize(o.size.isValid() ? o.size : QSize(1280, 860));
+            window.show();
+        }
+        arm_screenshot(session, window, o, exit_code);
+    } else {
+        if (o.size.isValid()) window.resize(o.size);
+        window.show();
+    }
+
+    if (!model.isEmpty())
+        window.openModel(model);
+    else
+        QTimer::singleShot(0, &window, &MainWindow::openDialog);
+    const int rc = app.exec();
+    return screenshot ? exit_code : rc;
 }
 
 }  // namespace ps

@@ -1,0 +1,221 @@
+#include "app/main_window.h"
+
+#include <QAction>
+#include <QApplication>
+#include <QCloseEvent>
+#include <QDockWidget>
+#include <QDragEnterEvent>
+#include <QDropEvent>
+#include <QFileDialog>
+#include <QFileInfo>
+#include <QLabel>
+#include <QMenuBar>
+#include <QMessageBox>
+#include <QMimeData>
+#include <QSettings>
+#include <QSplitter>
+#include <QStatusBar>
+
+#include "app/session.h"
+#include "views/distribution_view.h"
+#include "views/prompt_editor.h"
+#include "views/token_strip.h"
+
+namespace ps {
+
+namespace {
+
+constexpr int kLayoutVersion = 1;
+constexpr int kMaxRecent = 10;
+
+QString human_count(int64_t n) {
+    if (n < 1000) return QString::number(n);
+    if (n < 1000000) return QString::number(n / 1e3, 'f', 1) + "K";
+    if (n < 1000000000) return QString::number(n / 1e6, 'f', 1) + "M";
+    return QString::number(n / 1e9, 'f', 2) + "B";
+}
+
+}  // namespace
+
+MainWindow::MainWindow(Session* session, QWidget* parent) : QMainWindow(parent), session_(session) {
+    setObjectName("mainWindow");
+    setWindowTitle("ParamScope");
+    setAcceptDrops(true);
+    setDockNestingEnabled(true);
+
+    // The prompt and its tokens are the middle of the window; views dock around them.
+    auto* prompt = new PromptEditor(session, this);
+    auto* tokens = new TokenStrip(session, this);
+    auto* center = new QSplitter(Qt::Vertical, this);
+    center->setObjectName("center");
+    center->addWidget(prompt);
+    center->addWidget(tokens);
+    center->setStretchFactor(0, 2);
+    center->setStretchFactor(1, 3);
+    center->setChildrenCollapsible(false);
+    center->setSizes({80, 120});
+    setCentralWidget(center);
+    views_["prompt"] = prompt;
+    views_["tokens"] = tokens;
+
+    addDock("distribution", tr("Next-token distribution"), new DistributionView(session, this),
+            Qt::BottomDockWidgetArea);
+
+    model_label_ = new QLabel(tr("no model"), this);
+    tokens_label_ = new QLabel(this);
+    time_label_ = new QLabel(this);
+    statusBar()->addPermanentWidget(model_label_);
+    statusBar()->addPermanentWidget(tokens_label_);
+    statusBar()->addPermanentWidget(time_label_);
+    createMenus();
+
+    connect(session_, &Session::modelChanged, this, &MainWindow::onModelChanged);
+    connect(session_, &Session::promptChanged, this, &MainWindow::updateStatus);
+    connect(session_, &Session::analysisReady, this, &MainWindow::updateStatus);
+    connect(session_, &Session::busyChanged, this, &MainWindow::updateStatus);
+    connect(session_, &Session::modelLoading, this,
+            [this](const QString& path) { statusBar()->showMessage(tr("Opening %1…").arg(path)); });
+    connect(
+        session_, &Session::modelLoadFailed, this, [this](const QString& path, const QString& msg) {
+            statusBar()->showMessage(tr("Could not open %1").arg(path), 10000);
+            auto* box = new QMessageBox(QMessageBox::Warning, tr("Could not open model"),
+                                        tr("Could not open %1").arg(path), QMessageBox::Ok, this);
+            box->setInformativeText(msg);
+            box->setAttribute(Qt::WA_DeleteOnClose);
+            box->open();  // not exec(): the event loop keeps running
+        });
+    connect(session_, &Session::error, this,
+            [this](const QString& msg) { statusBar()->showMessage(msg, 10000); });
+
+    resize(1280, 860);
+    resizeDocks({qobject_cast<QDockWidget*>(views_["distribution"]->parentWidget())}, {600},
+                Qt::Vertical);
+    default_state_ = saveState(kLayoutVersion);
+    QSettings settings;
+    restoreGeometry(settings.value("mainWindow/geometry").toByteArray());
+    restoreState(settings.value("mainWindow/state").toByteArray(), kLayoutVersion);
+    updateStatus();
+}
+
+QDockWidget* MainWindow::addDock(const QString& name, const QString& title, QWidget* view,
+                                 Qt::DockWidgetArea area) {
+    auto* dock = new QDockWidget(title, this);
+    dock->setObjectName(name + "Dock");
+    dock->setWidget(view);
+    addDockWidget(area, dock);
+    views_[name] = view;
+    if (view_menu_) view_menu_->addAction(dock->toggleViewAction());
+    return dock;
+}
+
+void MainWindow::createMenus() {
+    QMenu* file = menuBar()->addMenu(tr("&File"));
+    file->addAction(tr("&Open Model…"), QKeySequence::Open, this, &MainWindow::openDialog);
+    file->addAction(tr("Open Model &Directory…"), this, [this] {
+        const QString dir =
+            QFileDialog::getExistingDirectory(this, tr("Open a Hugging Face model directory"));
+        if (!dir.isEmpty()) openModel(dir);
+    });
+    recent_menu_ = file->addMenu(tr("Open &Recent"));
+    rebuildRecentMenu();
+    file->addSeparator();
+    file->addAction(tr("&Quit"), QKeySequence::Quit, this, &QWidget::close);
+
+    view_menu_ = menuBar()->addMenu(tr("&View"));
+    for (QDockWidget* dock : findChildren<QDockWidget*>())
+        view_menu_->addAction(dock->toggleViewAction());
+    view_menu_->addSeparator();
+    view_menu_->addAction(tr("&Reset Layout"), this, &MainWindow::resetLayout);
+}
+
+QStringList MainWindow::recentModels() {
+    return QSettings().value("recentModels").toStringList();
+}
+
+void MainWindow::rebuildRecentMenu() {
+    recent_menu_->clear();
+    const QStringList recent = recentModels();
+    for (const QString& path : recent)
+        recent_menu_->addAction(path, this, [this, path] { openModel(path); });
+    recent_menu_->setEnabled(!recent.isEmpty());
+}
+
+void MainWindow::openModel(const QString& path) {
+    session_->openModel(path);
+}
+
+void MainWindow::openDialog() {
+    const QString path = QFileDialog::getOpenFileName(
+        this, tr("Open a model"), QFileInfo(recentModels().value(0)).absolutePath(),
+        tr("Models (*.bin *.gguf *.safetensors config.json);;All files (*)"));
+    if (path.isEmpty()) return;
+    // A Hugging Face directory is opened through its config.json.
+    openModel(QFileInfo(path).fileName() == "config.json" ? QFileInfo(path).absolutePath() : path);
+}
+
+void MainWindow::onModelChanged() {
+    const auto& model = session_->model();
+    if (!model) return;
+    const QString path = QString::fromStdString(model->path);
+    QSettings settings;
+    QStringList recent = recentModels();
+    recent.removeAll(path);
+    recent.prepend(path);
+    while (recent.size() > kMaxRecent) recent.removeLast();
+    settings.setValue("recentModels", recent);
+    settings.setValue("lastModel", path);
+    rebuildRecentMenu();
+    statusBar()->showMessage(tr("Opened %1").arg(path), 5000);
+    setWindowTitle(tr("%1 — ParamScope").arg(QString::fromStdString(model->name)));
+    updateStatus();
+}
+
+void MainWindow::updateStatus() {
+    const auto& model = session_->model();
+    if (model) {
+        model_label_->setText(tr("%1 · %2 · %3 parameters · %4")
+                                  .arg(QString::fromStdString(model->name))
+                                  .arg(arch_name(model->config.arch))
+                                  .arg(human_count(model->totals().total()))
+                                  .arg(QString::fromStdString(model->format)));
+        model_label_->setToolTip(QString::fromStdString(model->path));
+    }
+    tokens_label_->setText(tr("%n token(s)", "", static_cast<int>(session_->tokens().size())));
+    time_label_->setText(session_->loading()     ? tr("loading…")
+                         : session_->analyzing() ? tr("analyzing…")
+                         : session_->trace()
+                             ? tr("forward %1 ms").arg(session_->lastForwardMs(), 0, 'f', 1)
+                             : QString());
+}
+
+void MainWindow::resetLayout() {
+    restoreState(default_state_, kLayoutVersion);
+}
+
+void MainWindow::saveLayout() const {
+    QSettings settings;
+    settings.setValue("mainWindow/geometry", saveGeometry());
+    settings.setValue("mainWindow/state", saveState(kLayoutVersion));
+}
+
+void MainWindow::closeEvent(QCloseEvent* event) {
+    saveLayout();
+    QSettings().setValue("prompt", session_->prompt());
+    event->accept();
+}
+
+void MainWindow::dragEnterEvent(QDragEnterEvent* event) {
+    const auto urls = event->mimeData()->urls();
+    if (urls.size() == 1 && urls.first().isLocalFile()) event->acceptProposedAction();
+}
+
+void MainWindow::dropEvent(QDropEvent* event) {
+    const auto urls = event->mimeData()->urls();
+    if (urls.size() != 1 || !urls.first().isLocalFile()) return;
+    QString path = urls.first().toLocalFile();
+    if (QFileInfo(path).fileName() == "config.json") path = QFileInfo(path).absolutePath();
+    openModel(path);
+    event->acceptProposedAction();
+}
+
+}  // namespace ps

@@ -1,0 +1,264 @@
+#include "app/session.h"
+
+#include <chrono>
+#include <exception>
+
+#include "core/loader.h"
+
+namespace ps {
+
+namespace {
+
+QString what_of(const std::exception_ptr& e) {
+    try {
+        std::rethrow_exception(e);
+    } catch (const std::exception& ex) {
+        return QString::fromUtf8(ex.what());
+    } catch (...) {
+        return QStringLiteral("unknown error");
+    }
+}
+
+double ms_since(std::chrono::steady_clock::time_point t0) {
+    return std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
+}
+
+// Whether generation stops at `id`: end of text, or a BOS a SentencePiece model emits to start
+// a new document (as `paramscope generate` does).
+bool is_stop_token(const Tokenizer& tok, int id) {
+    return id == tok.eos_id || (id == tok.bos_id && tok.kind() == "spm");
+}
+
+}  // namespace
+
+Session::Session(QObject* parent) : QObject(parent) {
+    debounce_.setSingleShot(true);
+    debounce_.setInterval(150);
+    connect(&debounce_, &QTimer::timeout, this, &Session::startAnalysis);
+    auto busy = [this] { emit busyChanged(runner_.busy() || loader_.busy()); };
+    connect(&runner_, &AnalysisRunner::busyChanged, this, busy);
+    connect(&loader_, &AnalysisRunner::busyChanged, this, busy);
+}
+
+Session::~Session() = default;
+
+// ---------------------------------------------------------------------------------------------
+// Model
+
+void Session::openModel(const QString& path) {
+    emit modelLoading(path);
+    loader_.submit([this, path](const std::atomic<bool>&) -> AnalysisRunner::Continuation {
+        try {
+            std::shared_ptr<const Model> m = load_model(path.toStdString());
+            if (!m->tokenizer) throw std::runtime_error("the model has no tokenizer");
+            return [this, m] {
+                runner_.invalidate();  // results for the old model are stale
+                model_ = m;
+                trace_.reset();
+                distribution_.reset();
+                position_ = -1;
+                tokenize();
+                emit modelChanged();
+                emit promptChanged();
+                emit distributionChanged();
+                analyzeNow();
+            };
+        } catch (...) {
+            const QString msg = what_of(std::current_exception());
+            return [this, path, msg] { emit modelLoadFailed(path, msg); };
+        }
+    });
+}
+
+// ---------------------------------------------------------------------------------------------
+// Prompt
+
+void Session::tokenize() {
+    tokens_.clear();
+    if (!model_) return;
+    const Tokenizer& tok = *model_->tokenizer;
+    try {
+        tokens_ = tok.encode(prompt_.toStdString());
+    } catch (...) {
+        emit error(what_of(std::current_exception()));
+    }
+    if (tok.add_bos && tok.bos_id >= 0) tokens_.insert(tokens_.begin(), tok.bos_id);
+}
+
+void Session::setPrompt(const QString& text) {
+    if (text == prompt_) return;
+    prompt_ = text;
+    tokenize();
+    emit promptChanged();
+    if (model_) debounce_.start();
+}
+
+void Session::appendTokens(const std::vector<int>& ids) {
+    if (!model_ || ids.empty()) return;
+    const Tokenizer& tok = *model_->tokenizer;
+    std::string bytes;
+    if (prompt_.isEmpty()) {
+        bytes = tok.decode(ids);  // drops SentencePiece's leading dummy space
+    } else {
+        for (int id : ids) bytes += tok.token_bytes(id);
+    }
+    prompt_ += QString::fromUtf8(bytes);
+    tokenize();
+    emit promptChanged();
+    analyzeNow();
+}
+
+void Session::analyzeNow() {
+    debounce_.stop();
+    startAnalysis();
+}
+
+// ---------------------------------------------------------------------------------------------
+// Analysis
+
+void Session::startAnalysis() {
+    if (!model_) return;
+    if (tokens_.empty()) {  // nothing to run (an empty prompt without BOS)
+        runner_.invalidate();
+        trace_.reset();
+        recomputeDistribution();
+        emit analysisReady();
+        return;
+    }
+    auto run = [this, model = model_, ids = tokens_, options = trace_options_](
+                   const std::atomic<bool>&) -> AnalysisRunner::Continuation {
+        try {
+            const auto t0 = std::chrono::steady_clock::now();
+            auto trace = std::make_shared<const Trace>(forward(*model, ids, options));
+            const double ms = ms_since(t0);
+            return [this, trace, ms] {
+                trace_ = trace;
+                last_forward_ms_ = ms;
+                recomputeDistribution();
+                emit analysisReady();
+            };
+        } catch (...) {
+            const QString msg = what_of(std::current_exception());
+            return [this, msg] { emit error(msg); };
+        }
+    };
+    runner_.submit(run);
+    emit analysisStarted();
+}
+
+// ---------------------------------------------------------------------------------------------
+// Selection and sampling
+
+int Session::position() const {
+    if (!trace_ || trace_->ids.empty()) return -1;
+    const int last = static_cast<int>(trace_->ids.size()) - 1;
+    return (position_ < 0 || position_ > last) ? last : position_;
+}
+
+void Session::selectPosition(int position) {
+    position_ = position;
+    recomputeDistribution();
+    emit selectionChanged();
+}
+
+const float* Session::logitsAt(int position) const {
+    if (!trace_ || position < 0 || position >= static_cast<int>(trace_->ids.size())) return nullptr;
+    const auto& logits = trace_->logits;
+    const int last = static_cast<int>(trace_->ids.size()) - 1;
+    if (logits.rows() == last + 1) return logits.data() + int64_t(position) * logits.cols();
+    if (logits.rows() == 1 && position == last) return logits.data();
+    return nullptr;
+}
+
+void Session::setSampling(const SamplingSettings& s) {
+    sampling_ = s;
+    emit samplingChanged();
+    recomputeDistribution();
+}
+
+void Session::recomputeDistribution() {
+    distribution_.reset();
+    if (const float* logits = logitsAt(position())) {
+        try {
+            distribution_ = apply_sampling(logits, model_->config.vocab_size, sampling_);
+        } catch (...) {
+            emit error(what_of(std::current_exception()));
+        }
+    }
+    emit distributionChanged();
+}
+
+void Session::setSeed(uint64_t seed) {
+    seed_ = seed;
+    sampler_ = Sampler(seed);
+    emit seedChanged();
+}
+
+void Session::sampleNext() {
+    appendDrawn(false);
+}
+void Session::greedyNext() {
+    appendDrawn(true);
+}
+
+// One token from the last position of the current analysis, if it is up to date.
+void Session::appendDrawn(bool greedy) {
+    if (!model_ || !trace_ || trace_->ids != tokens_ || analyzing()) return;
+    const int last = static_cast<int>(tokens_.size()) - 1;
+    if (last + 1 >= model_->config.context_length) {
+        emit error(QStringLiteral("the prompt fills the model's context (%1 tokens)")
+                       .arg(model_->config.context_length));
+        return;
+    }
+    const float* logits = logitsAt(last);
+    if (!logits) return;
+    int id;
+    if (greedy) {
+        SamplingSettings s;
+        s.temperature = 0;
+        id = apply_sampling(logits, model_->config.vocab_size, s).ranked[0];
+    } else if (position() == last && distribution_) {
+        id = sampler_.sample(*distribution_);
+    } else {
+        id = sampler_.sample(apply_sampling(logits, model_->config.vocab_size, sampling_));
+    }
+    if (is_stop_token(*model_->tokenizer, id)) {
+        emit error(QStringLiteral("the model ended the text (token %1)").arg(id));
+        return;
+    }
+    appendTokens({id});
+}
+
+void Session::generate(int n) {
+    if (!model_ || tokens_.empty() || n <= 0) return;
+    debounce_.stop();
+    auto work = [this, model = model_, ids = tokens_, settings = sampling_, sampler = sampler_,
+                 n](const std::atomic<bool>& cancelled) mutable -> AnalysisRunner::Continuation {
+        try {
+            std::vector<int> added;
+            const Tokenizer& tok = *model->tokenizer;
+            for (int i = 0; i < n && !cancelled; i++) {
+                if (static_cast<int>(ids.size()) >= model->config.context_length) break;
+                const Trace t = forward(*model, ids, TraceOptions::none());
+                const Distribution d =
+                    apply_sampling(t.logits.data(), model->config.vocab_size, settings);
+                const int next = sample_token(d, sampler.next_uniform());
+                if (is_stop_token(tok, next)) break;
+                ids.push_back(next);
+                added.push_back(next);
+            }
+            return [this, added, sampler] {
+                sampler_ = sampler;
+                appendTokens(added);
+                if (added.empty()) analyzeNow();
+            };
+        } catch (...) {
+            const QString msg = what_of(std::current_exception());
+            return [this, msg] { emit error(msg); };
+        }
+    };
+    runner_.submit(work);
+    emit analysisStarted();
+}
+
+}  // namespace ps

@@ -1,0 +1,112 @@
+// The one object that owns what the user is looking at: the model, the prompt and its tokens,
+// the latest analysis (a Trace), the selected position, the sampling settings and the
+// distribution they give. Views read it and react to its signals; they never talk to each other.
+// Every slow step (loading, forward passes, generation) goes through AnalysisRunner.
+#pragma once
+
+#include <QObject>
+#include <QString>
+#include <QTimer>
+#include <memory>
+#include <vector>
+
+#include "app/analysis_runner.h"
+#include "core/forward.h"
+#include "core/model.h"
+#include "core/sampling.h"
+
+namespace ps {
+
+class Session : public QObject {
+    Q_OBJECT
+  public:
+    explicit Session(QObject* parent = nullptr);
+    ~Session() override;
+
+    // --- model -------------------------------------------------------------------------------
+    // Loads off the GUI thread; modelChanged on success, modelLoadFailed (current model kept) on
+    // failure.
+    void openModel(const QString& path);
+    const std::shared_ptr<const Model>& model() const { return model_; }
+    bool loading() const { return loader_.busy(); }
+
+    // --- prompt ------------------------------------------------------------------------------
+    // Re-tokenizes at once (tokensChanged) and re-analyzes after a short debounce.
+    void setPrompt(const QString& text);
+    const QString& prompt() const { return prompt_; }
+    // The prompt's token ids, BOS first when the tokenizer adds one.
+    const std::vector<int>& tokens() const { return tokens_; }
+    // Appends the tokens' text to the prompt and analyzes at once.
+    void appendTokens(const std::vector<int>& ids);
+    void setDebounceMs(int ms) { debounce_.setInterval(ms); }
+    // Starts the pending analysis now instead of after the debounce.
+    void analyzeNow();
+
+    // --- analysis ----------------------------------------------------------------------------
+    // The latest finished analysis; while a new one runs it may lag behind tokens().
+    const std::shared_ptr<const Trace>& trace() const { return trace_; }
+    double lastForwardMs() const { return last_forward_ms_; }
+    bool analyzing() const { return runner_.busy() || debounce_.isActive(); }
+    void setTraceOptions(const TraceOptions& options) { trace_options_ = options; }
+    AnalysisRunner& runner() { return runner_; }
+
+    // --- selection ---------------------------------------------------------------------------
+    // The selected position in trace(): by default (and after selectPosition(-1)) the last one.
+    int position() const;
+    void selectPosition(int position);
+
+    // --- sampling ----------------------------------------------------------------------------
+    const SamplingSettings& sampling() const { return sampling_; }
+    void setSampling(const SamplingSettings& s);
+    // apply_sampling at position(): null without an analysis.
+    const Distribution* distribution() const { return distribution_ ? &*distribution_ : nullptr; }
+    // The logits row of `position` in trace(), or null.
+    const float* logitsAt(int position) const;
+
+    uint64_t seed() const { return seed_; }
+    // Restarts the random sequence: the same seed and the same clicks give the same tokens.
+    void setSeed(uint64_t seed);
+    // Append one token drawn from the last position's distribution / its argmax.
+    void sampleNext();
+    void greedyNext();
+    // Continues the prompt by up to n tokens on the worker (the same loop as `paramscope
+    // generate`), stopping at end-of-text or the context length.
+    void generate(int n);
+
+  signals:
+    void modelLoading(const QString& path);
+    void modelChanged();
+    void modelLoadFailed(const QString& path, const QString& message);  // current model kept
+    void promptChanged();                                               // text and tokens
+    void analysisStarted();
+    void analysisReady();
+    void selectionChanged();
+    void samplingChanged();
+    void distributionChanged();
+    void seedChanged();
+    void busyChanged(bool busy);
+    void error(const QString& message);
+
+  private:
+    void tokenize();
+    void startAnalysis();
+    void recomputeDistribution();
+    void appendDrawn(bool greedy);
+
+    AnalysisRunner loader_;
+    AnalysisRunner runner_;
+    QTimer debounce_;
+    std::shared_ptr<const Model> model_;
+    QString prompt_;
+    std::vector<int> tokens_;
+    std::shared_ptr<const Trace> trace_;
+    TraceOptions trace_options_;
+    double last_forward_ms_ = 0;
+    int position_ = -1;  // -1: follow the last position
+    SamplingSettings sampling_;
+    std::optional<Distribution> distribution_;
+    uint64_t seed_ = 42;
+    Sampler sampler_{42};
+};
+
+}  // namespace ps

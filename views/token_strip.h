@@ -1,0 +1,29 @@
+// The prompt's tokens as chips, wrapped like text: piece text with visible whitespace, colors
+// alternating so token boundaries are obvious, id and raw bytes on hover. Clicking a chip (or
+// the arrow keys) selects that position for every view.
+#pragma once
+
+#include <QRect>
+#include <QScrollArea>
+#include <QString>
+#include <vector>
+
+namespace ps {
+
+class Session;
+
+class TokenStripCanvas;
+
+class TokenStrip : public QScrollArea {
+    Q_OBJECT
+  public:
+    explicit TokenStrip(Session* session, QWidget* parent = nullptr);
+    // Chip rectangles in canvas coordinates, one per token (for tests).
+    const std::vector<QRect>& chipRects() const;
+    QWidget* canvas() const;
+
+  private:
+    TokenStripCanvas* canvas_;
+};
+
+}  // namespace ps
