@@ -14,14 +14,14 @@ namespace ps {
 
 struct SafetensorsTensor {
     std::string name;
-    std::string dtype;            // "F32", "F16", "BF16", ...
+    std::string dtype;  // "F32", "F16", "BF16", ...
     std::vector<int64_t> shape;
     const uint8_t* data = nullptr;
     uint64_t nbytes = 0;
 };
 
 class SafetensorsFile {
-public:
+  public:
     // Maps the file and validates the header against the file's real length: offsets in
     // range, sizes matching dtype x shape, no overlaps. Throws ps::Error naming the file.
     explicit SafetensorsFile(const std::string& path);
@@ -31,7 +31,7 @@ public:
     const std::map<std::string, std::string>& metadata() const { return metadata_; }
     std::unique_ptr<MappedFile> release_mapping() { return std::move(file_); }
 
-private:
+  private:
     std::unique_ptr<MappedFile> file_;
     std::vector<SafetensorsTensor> tensors_;
     std::map<std::string, std::string> metadata_;

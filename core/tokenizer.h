@@ -11,10 +11,17 @@
 namespace ps {
 
 // Values as in GGUF's tokenizer.ggml.token_type.
-enum class TokenType { Normal = 1, Unknown = 2, Control = 3, UserDefined = 4, Unused = 5, Byte = 6 };
+enum class TokenType {
+    Normal = 1,
+    Unknown = 2,
+    Control = 3,
+    UserDefined = 4,
+    Unused = 5,
+    Byte = 6
+};
 
 class Tokenizer {
-public:
+  public:
     virtual ~Tokenizer() = default;
 
     // Token ids for `text`, without BOS. Throws ps::Error on invalid UTF-8.
@@ -35,7 +42,7 @@ public:
     int eos_id = -1;
     bool add_bos = false;
 
-protected:
+  protected:
     std::string kind_;
     std::vector<std::string> pieces_;
     std::vector<TokenType> types_;
