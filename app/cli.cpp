@@ -2,6 +2,7 @@
 // JSON on stdout (keys documented in README.md); errors as one "error: ..." line on stderr.
 #include "app/cli.h"
 
+#include <algorithm>
 #include <charconv>
 #include <cmath>
 #include <cstdio>
@@ -185,15 +186,26 @@ int dispatch(const std::string& name, const Args& args) {
 bool is_cli_command(const char* word) {
     for (const cli::CommandSpec& spec : cli::commands())
         if (spec.name == word) return true;
-    return std::strcmp(word, "help") == 0;
+    return std::strcmp(word, "help") == 0 || std::strcmp(word, "--help") == 0 ||
+           std::strcmp(word, "-h") == 0;
 }
 
 int run_cli(int argc, char** argv) {
     const std::string name = argv[1];
-    if (name == "help") {
-        std::cout << "usage: paramscope [MODEL] (opens the app)\n       paramscope COMMAND "
-                     "--help\n\ncommands:\n";
-        for (const cli::CommandSpec& spec : cli::commands()) std::cout << "  " << spec.name << "\n";
+    if (name == "help" || name == "--help" || name == "-h") {
+        std::cout << "usage: paramscope [MODEL] [--prompt T] [--view NAME] [--size WxH] "
+                     "[--screenshot FILE.png]\n"
+                     "         opens the app (no MODEL: the bundled stories sample);\n"
+                     "         --screenshot renders offscreen, writes the PNG and exits\n"
+                     "       paramscope COMMAND [options]   runs headless, prints JSON\n"
+                     "       paramscope COMMAND --help\n\ncommands:\n";
+        for (const cli::CommandSpec& spec : cli::commands()) {
+            // The summary's first clause is enough for the overview; COMMAND --help has all.
+            const std::string first = spec.summary.substr(0, spec.summary.find_first_of(":.("));
+            std::cout << "  " << spec.name
+                      << std::string(10 - std::min<size_t>(9, spec.name.size()), ' ') << first
+                      << "\n";
+        }
         return 0;
     }
     for (const cli::CommandSpec& spec : cli::commands()) {

@@ -1,5 +1,7 @@
 #include "app/session.h"
 
+#include <algorithm>
+
 #include <chrono>
 #include <exception>
 
@@ -158,6 +160,38 @@ int Session::position() const {
 void Session::selectPosition(int position) {
     position_ = position;
     recomputeDistribution();
+    emit selectionChanged();
+}
+
+int Session::layer() const {
+    if (!model_) return 0;
+    return std::clamp(layer_, 0, std::max(0, model_->config.n_layers - 1));
+}
+
+int Session::head() const {
+    if (!model_) return 0;
+    return std::clamp(head_, 0, std::max(0, model_->config.n_heads - 1));
+}
+
+int Session::neuron() const {
+    if (!model_) return 0;
+    return std::clamp(neuron_, 0, std::max(0, model_->config.hidden_dim - 1));
+}
+
+void Session::selectLayer(int layer) {
+    layer_ = layer;
+    emit selectionChanged();
+}
+
+void Session::selectHead(int layer, int head) {
+    layer_ = layer;
+    head_ = head;
+    emit selectionChanged();
+}
+
+void Session::selectNeuron(int layer, int neuron) {
+    layer_ = layer;
+    neuron_ = neuron;
     emit selectionChanged();
 }
 

@@ -54,6 +54,14 @@ class Session : public QObject {
     // The selected position in trace(): by default (and after selectPosition(-1)) the last one.
     int position() const;
     void selectPosition(int position);
+    // The selected layer, head and MLP neuron, shared by the layer views (clicking a head in the
+    // overview focuses the heatmap, and so on). Clamped to the model; 0 by default.
+    int layer() const;
+    int head() const;
+    int neuron() const;
+    void selectLayer(int layer);
+    void selectHead(int layer, int head);
+    void selectNeuron(int layer, int neuron);
 
     // --- sampling ----------------------------------------------------------------------------
     const SamplingSettings& sampling() const { return sampling_; }
@@ -103,6 +111,9 @@ class Session : public QObject {
     TraceOptions trace_options_;
     double last_forward_ms_ = 0;
     int position_ = -1;  // -1: follow the last position
+    int layer_ = 0;
+    int head_ = 0;
+    int neuron_ = 0;
     SamplingSettings sampling_;
     std::optional<Distribution> distribution_;
     uint64_t seed_ = 42;

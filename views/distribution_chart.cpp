@@ -1,5 +1,7 @@
 #include "views/distribution_chart.h"
 
+#include "views/plot_export.h"
+
 #include <QFileInfo>
 #include <QSvgGenerator>
 #include <QToolTip>
@@ -255,23 +257,7 @@ void DistributionChart::mouseMoveEvent(QMouseEvent* event) {
 }
 
 bool DistributionChart::exportTo(const QString& path, int width, int height) {
-    const QString suffix = QFileInfo(path).suffix().toLower();
-    if (suffix == "png") return savePng(path, width, height, 2.0);
-    if (suffix == "pdf") return savePdf(path, width, height);
-    if (suffix == "svg") {
-        const int w = width > 0 ? width : this->width(), h = height > 0 ? height : this->height();
-        QSvgGenerator svg;
-        svg.setFileName(path);
-        svg.setSize(QSize(w, h));
-        svg.setViewBox(QRect(0, 0, w, h));
-        svg.setTitle(tr("Next-token distribution"));
-        QCPPainter painter;
-        if (!painter.begin(&svg)) return false;
-        toPainter(&painter, w, h);
-        painter.end();
-        return QFileInfo(path).size() > 0;
-    }
-    return false;
+    return export_plot(this, path, width, height);
 }
 
 }  // namespace ps

@@ -13,6 +13,7 @@
 
 #include "app/session.h"
 #include "views/distribution_chart.h"
+#include "views/plot_export.h"
 #include "views/sampling_controls.h"
 #include "views/token_text.h"
 
@@ -161,15 +162,8 @@ bool DistributionView::exportCsv(const QString& path) const {
 }
 
 void DistributionView::exportDialog() {
-    QString filter;
-    const QString path = QFileDialog::getSaveFileName(
-        this, tr("Export distribution"), "distribution.png",
-        tr("PNG image (*.png);;SVG image (*.svg);;PDF document (*.pdf);;CSV data (*.csv)"),
-        &filter);
-    if (path.isEmpty()) return;
-    const bool ok =
-        path.endsWith(".csv", Qt::CaseInsensitive) ? exportCsv(path) : chart_->exportTo(path);
-    if (!ok) QMessageBox::warning(this, tr("Export failed"), tr("Could not write %1").arg(path));
+    export_dialog(this, "distribution", chart_,
+                  [this](const QString& path) { return exportCsv(path); });
 }
 
 }  // namespace ps
