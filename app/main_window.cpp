@@ -18,6 +18,7 @@
 
 #include "app/session.h"
 #include "views/distribution_view.h"
+#include "views/parameters_view.h"
 #include "views/prompt_editor.h"
 #include "views/token_strip.h"
 
@@ -60,6 +61,8 @@ MainWindow::MainWindow(Session* session, QWidget* parent) : QMainWindow(parent),
 
     addDock("distribution", tr("Next-token distribution"), new DistributionView(session, this),
             Qt::BottomDockWidgetArea);
+    addDock("parameters", tr("Parameters"), new ParametersView(session, this),
+            Qt::RightDockWidgetArea);
 
     model_label_ = new QLabel(tr("no model"), this);
     tokens_label_ = new QLabel(this);

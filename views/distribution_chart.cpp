@@ -133,6 +133,10 @@ void DistributionChart::fitValueAxis() {
 
 void DistributionChart::show(const Distribution& d, const Tokenizer& tok, int n,
                              const std::vector<double>& cumulative, double top_p) {
+    if (d.ranked.empty()) {
+        clear(tr("No distribution at this position."));
+        return;
+    }
     n = std::clamp(n, 1, static_cast<int>(d.ranked.size()));
     QVector<double> raw_k, raw_v, rem_k[3], rem_v[3], fin_k, fin_v, cum_k, cum_v;
     auto ticker = QSharedPointer<QCPAxisTickerText>(new QCPAxisTickerText);
