@@ -1,7 +1,10 @@
 // paramscope bench: Google Benchmark runs of the forward pass (with and without the trace) and
-// of the sampling step, on a model the user names.
+// of the sampling step, on a model the user names; with --train, training steps of the sample
+// models' shapes against the machine's measured matrix-multiply rate.
 #include <benchmark/benchmark.h>
+#include <omp.h>
 
+#include <chrono>
 #include <memory>
 #include <random>
 #include <string>
@@ -12,16 +15,21 @@
 #include "core/forward.h"
 #include "core/random_model.h"
 #include "core/sampling.h"
+#include "core/train_loop.h"
+#include "core/train_rng.h"
 
 namespace ps::cli {
 
 CommandSpec bench_spec() {
     return {"bench",
-            "MODEL [--tokens T] [--threads N] [--filter REGEX]",
+            "MODEL [--tokens T] [--threads N] [--filter REGEX] | --train [--threads N]",
             "Benchmarks (Google Benchmark): the forward pass over T prompt tokens with the full "
             "trace and without it, and the sampling step at the model's vocabulary and at GPT-2's "
-            "50,257 tokens.",
-            {{"shape", "NAME",
+            "50,257 tokens. With --train: an f32 matrix multiply on every thread (the machine's "
+            "rate), then training steps of the sample models' shapes, reporting tokens/s, "
+            "FLOP/s and the percentage of the matrix-multiply rate they achieve.",
+            {{"train", "", "benchmark training instead of a model's forward pass"},
+             {"shape", "NAME",
               "a built-in shape with random weights: gpt2-124m, gpt2-tiny, llama-15m, llama-110m"},
              {"tokens", "T", "prompt length (default: 128, at most the context window)"},
              {"threads", "N", "threads to use (default: all cores)"},
@@ -31,8 +39,100 @@ CommandSpec bench_spec() {
             "paramscope bench stories260K.bin --tokens 128 --threads 2"};
 }
 
+namespace {
+
+// The matrix-multiply rate the training benchmarks are measured against, once measured.
+double g_matmul_flops = 0;
+
+double seconds_since(std::chrono::steady_clock::time_point start) {
+    return std::max(
+        1e-9, std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
+}
+
+// Each of `threads` threads multiplies its own 512 x 512 matrices: the rate the engine could
+// reach if training were nothing but large products (Eigen's GEMM runs single-threaded here).
+void register_matmul(int threads) {
+    benchmark::RegisterBenchmark(
+        ("matmul_f32_512/threads=" + std::to_string(threads)).c_str(),
+        [threads](benchmark::State& state) {
+            const int n = 512;
+            std::vector<MatrixRM> a, b, c;
+            for (int t = 0; t < threads; ++t) {
+                a.push_back(MatrixRM::Random(n, n));
+                b.push_back(MatrixRM::Random(n, n));
+                c.push_back(MatrixRM::Zero(n, n));
+            }
+            const auto start = std::chrono::steady_clock::now();
+            for (auto _ : state) {
+#pragma omp parallel for num_threads(threads) schedule(static, 1)
+                for (int t = 0; t < threads; ++t) c[t].noalias() = a[t] * b[t];
+                benchmark::DoNotOptimize(c[0].data());
+            }
+            const double flops = 2.0 * n * n * n * threads;
+            state.counters["FLOPS"] =
+                benchmark::Counter(flops, benchmark::Counter::kIsIterationInvariantRate);
+            g_matmul_flops = flops * static_cast<double>(state.iterations()) / seconds_since(start);
+        })
+        ->Unit(benchmark::kMillisecond)
+        ->UseRealTime();
+}
+
+void register_training(const std::string& name, const Gpt2Shape& shape, int batch, int threads) {
+    benchmark::RegisterBenchmark(
+        ("train_step/" + name + "/threads=" + std::to_string(threads)).c_str(),
+        [shape, batch, threads](benchmark::State& state) {
+            TrainSettings s;
+            s.shape = shape;
+            s.batch = batch;
+            s.threads = threads;
+            s.steps = 1000000;
+            Rng rng(1);
+            std::vector<int> tokens(static_cast<size_t>(shape.context_length) * 64);
+            for (int& id : tokens) id = rng.below(shape.vocab_size);
+            Trainer trainer(s, tokens, tokens);
+            const auto start = std::chrono::steady_clock::now();
+            for (auto _ : state) benchmark::DoNotOptimize(trainer.train_step());
+            const double tokens_per_step = static_cast<double>(batch) * shape.context_length;
+            const double flops = tokens_per_step * gpt2_training_flops_per_token(shape);
+            state.counters["tokens"] =
+                benchmark::Counter(tokens_per_step, benchmark::Counter::kIsIterationInvariantRate);
+            state.counters["FLOPS"] =
+                benchmark::Counter(flops, benchmark::Counter::kIsIterationInvariantRate);
+            // Percent of the matrix-multiply rate measured just before (if it ran).
+            if (g_matmul_flops > 0)
+                state.counters["pct_of_matmul"] = 100.0 * flops *
+                                                  static_cast<double>(state.iterations()) /
+                                                  seconds_since(start) / g_matmul_flops;
+        })
+        ->Unit(benchmark::kMillisecond)
+        ->UseRealTime();
+}
+
+int run_benchmarks(const Args& args) {
+    std::vector<std::string> flags{
+        "paramscope-bench", "--benchmark_min_time=" + std::to_string(args.number("min-time", 0.5))};
+    if (args.has("filter")) flags.push_back("--benchmark_filter=" + args.str("filter"));
+    std::vector<char*> argv;
+    for (std::string& f : flags) argv.push_back(f.data());
+    int argc = static_cast<int>(argv.size());
+    benchmark::Initialize(&argc, argv.data());
+    benchmark::RunSpecifiedBenchmarks();
+    benchmark::Shutdown();
+    return 0;
+}
+
+}  // namespace
+
 int cmd_bench(const Args& args) {
     set_threads(args.integer("threads", 0));
+    if (args.has("train")) {
+        const int threads =
+            args.integer("threads", 0) > 0 ? args.integer("threads", 0) : omp_get_num_procs();
+        register_matmul(threads);
+        register_training("stories_L4_d96_C128_V1024_B16", {1024, 128, 96, 4, 4}, 16, threads);
+        register_training("sort_L2_d64_C32_V257_B32", {257, 32, 64, 2, 4}, 32, threads);
+        return run_benchmarks(args);
+    }
     std::shared_ptr<const Model> model =
         args.has("shape") ? make_random_model(args.str("shape")) : open_model(args);
     const Config& c = model->config;
@@ -78,16 +178,7 @@ int cmd_bench(const Args& args) {
             ->Unit(benchmark::kMicrosecond);
     }
 
-    std::vector<std::string> flags{
-        "paramscope-bench", "--benchmark_min_time=" + std::to_string(args.number("min-time", 0.5))};
-    if (args.has("filter")) flags.push_back("--benchmark_filter=" + args.str("filter"));
-    std::vector<char*> argv;
-    for (std::string& f : flags) argv.push_back(f.data());
-    int argc = static_cast<int>(argv.size());
-    benchmark::Initialize(&argc, argv.data());
-    benchmark::RunSpecifiedBenchmarks();
-    benchmark::Shutdown();
-    return 0;
+    return run_benchmarks(args);
 }
 
 }  // namespace ps::cli
