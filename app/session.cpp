@@ -53,23 +53,26 @@ void Session::openModel(const QString& path) {
         try {
             std::shared_ptr<const Model> m = load_model(path.toStdString());
             if (!m->tokenizer) throw std::runtime_error("the model has no tokenizer");
-            return [this, m] {
-                runner_.invalidate();  // results for the old model are stale
-                model_ = m;
-                trace_.reset();
-                distribution_.reset();
-                position_ = -1;
-                tokenize();
-                emit modelChanged();
-                emit promptChanged();
-                emit distributionChanged();
-                analyzeNow();
-            };
+            return [this, m] { setModel(m); };
         } catch (...) {
             const QString msg = what_of(std::current_exception());
             return [this, path, msg] { emit modelLoadFailed(path, msg); };
         }
     });
+}
+
+void Session::setModel(std::shared_ptr<const Model> model) {
+    runner_.invalidate();  // results for the old model are stale
+    model_ = std::move(model);
+    trace_.reset();
+    layer_analysis_.reset();
+    distribution_.reset();
+    position_ = -1;
+    tokenize();
+    emit modelChanged();
+    emit promptChanged();
+    emit distributionChanged();
+    analyzeNow();
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -123,6 +126,7 @@ void Session::startAnalysis() {
     if (tokens_.empty()) {  // nothing to run (an empty prompt without BOS)
         runner_.invalidate();
         trace_.reset();
+        layer_analysis_.reset();
         recomputeDistribution();
         emit analysisReady();
         return;
@@ -133,8 +137,12 @@ void Session::startAnalysis() {
             const auto t0 = std::chrono::steady_clock::now();
             auto trace = std::make_shared<const Trace>(forward(*model, ids, options));
             const double ms = ms_since(t0);
-            return [this, trace, ms] {
+            std::shared_ptr<const LayerAnalysis> layers;
+            if (options.residual)
+                layers = std::make_shared<const LayerAnalysis>(analyze_layers(*model, *trace));
+            return [this, trace, layers, ms] {
                 trace_ = trace;
+                layer_analysis_ = layers;
                 last_forward_ms_ = ms;
                 recomputeDistribution();
                 emit analysisReady();

@@ -12,6 +12,7 @@
 
 #include "app/analysis_runner.h"
 #include "core/forward.h"
+#include "core/layer_analysis.h"
 #include "core/model.h"
 #include "core/sampling.h"
 
@@ -27,6 +28,8 @@ class Session : public QObject {
     // Loads off the GUI thread; modelChanged on success, modelLoadFailed (current model kept) on
     // failure.
     void openModel(const QString& path);
+    // Shows a model that is already in memory (a random or freshly trained one) as if opened.
+    void setModel(std::shared_ptr<const Model> model);
     const std::shared_ptr<const Model>& model() const { return model_; }
     bool loading() const { return loader_.busy(); }
 
@@ -45,6 +48,9 @@ class Session : public QObject {
     // --- analysis ----------------------------------------------------------------------------
     // The latest finished analysis; while a new one runs it may lag behind tokens().
     const std::shared_ptr<const Trace>& trace() const { return trace_; }
+    // The logit lens, PCA trajectories and residual statistics of trace(), computed on the
+    // worker with it; null when the trace has no residual stream.
+    const std::shared_ptr<const LayerAnalysis>& layerAnalysis() const { return layer_analysis_; }
     double lastForwardMs() const { return last_forward_ms_; }
     bool analyzing() const { return runner_.busy() || debounce_.isActive(); }
     void setTraceOptions(const TraceOptions& options) { trace_options_ = options; }
@@ -108,6 +114,7 @@ class Session : public QObject {
     QString prompt_;
     std::vector<int> tokens_;
     std::shared_ptr<const Trace> trace_;
+    std::shared_ptr<const LayerAnalysis> layer_analysis_;
     TraceOptions trace_options_;
     double last_forward_ms_ = 0;
     int position_ = -1;  // -1: follow the last position

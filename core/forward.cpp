@@ -249,6 +249,13 @@ std::vector<float> logit_lens(const Model& model, const float* residual) {
     return std::vector<float>(logits.data(), logits.data() + logits.size());
 }
 
+MatrixRM logit_lens(const Model& model, const MatrixRM& residuals) {
+    MatrixRM xb, logits;
+    norm(xb, residuals, model.config, model.weights.final_norm, model.weights.final_norm_bias);
+    linear(logits, xb, model.weights.unembed);
+    return logits;
+}
+
 std::vector<NamedActivation> named_activations(const Trace& trace) {
     std::vector<NamedActivation> out;
     auto add = [&](const std::string& name, const MatrixRM& m) {

@@ -61,6 +61,8 @@ Trace forward(const Model& model, const std::vector<int>& ids,
 
 // The logit lens: final norm + unembedding applied to one residual vector [dim] -> [vocab].
 std::vector<float> logit_lens(const Model& model, const float* residual);
+// The same for every row of `residuals` [N, dim] at once -> [N, vocab] (one matrix product).
+MatrixRM logit_lens(const Model& model, const MatrixRM& residuals);
 
 // Sets the number of threads the engine uses; 0 = all cores (the default).
 void set_threads(int n);

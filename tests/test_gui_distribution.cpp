@@ -213,11 +213,11 @@ class TestGuiDistribution : public QObject {
         QTemporaryDir dir;
         qputenv("XDG_CONFIG_HOME", dir.filePath("config").toUtf8());  // keep the user's settings
         const QString window_png = dir.filePath("window.png"), view_png = dir.filePath("view.png");
-        auto r = test::run_cli({model_path_, "--prompt", "Once upon a time", "--size", "1000x700",
+        auto r = test::run_cli({model_path_, "--prompt", "Once upon a time", "--size", "1280x720",
                                 "--screenshot", window_png});
         QVERIFY2(r.exit_code == 0, r.err.constData());
         QImage window(window_png);
-        QCOMPARE(window.size(), QSize(1000, 700));
+        QCOMPARE(window.size(), QSize(1280, 720));
         r = test::run_cli({model_path_, "--prompt", "Lily and Ben", "--view", "distribution",
                            "--size", "800x500", "--screenshot", view_png});
         QVERIFY2(r.exit_code == 0, r.err.constData());

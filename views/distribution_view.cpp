@@ -31,6 +31,8 @@ DistributionView::DistributionView(Session* session, QWidget* parent)
     : QWidget(parent), session_(session) {
     setObjectName("distribution");
     title_ = new QLabel(this);
+    title_->setMinimumWidth(60);  // elided by the layout rather than widening the dock
+    title_->setSizePolicy(QSizePolicy::Ignored, QSizePolicy::Preferred);
     title_->setTextFormat(Qt::RichText);
     top_n_ = new QSpinBox(this);
     top_n_->setObjectName("topN");

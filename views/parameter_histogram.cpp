@@ -41,7 +41,7 @@ QString stats_line(const QString& name, const ValueStats& s, const QColor& color
 ParameterHistogram::ParameterHistogram(QWidget* parent) : QWidget(parent) {
     plot_ = new QCustomPlot(this);
     plot_->setObjectName("histogramPlot");
-    plot_->setMinimumHeight(200);
+    plot_->setMinimumHeight(100);
     plot_->xAxis->setLabel(tr("parameter value"));
     plot_->yAxis->setLabel(tr("count"));
     plot_->legend->setVisible(true);

@@ -57,6 +57,7 @@ ParameterInventory::ParameterInventory(QWidget* parent) : QWidget(parent) {
         {tr("tensor"), tr("kind"), tr("shape"), tr("dtype"), tr("count"), tr("bytes")});
     tree_->setSelectionMode(QAbstractItemView::ExtendedSelection);
     tree_->setUniformRowHeights(true);
+    tree_->setMinimumHeight(80);
     tree_->header()->setSectionResizeMode(QHeaderView::ResizeToContents);
 
     kind_ = new QComboBox(this);
@@ -77,7 +78,7 @@ ParameterInventory::ParameterInventory(QWidget* parent) : QWidget(parent) {
 
     totals_ = new QCustomPlot(this);
     totals_->setObjectName("totalsChart");
-    totals_->setMinimumHeight(120);
+    totals_->setMinimumHeight(80);
     totals_->setMaximumHeight(170);
     formula_ = new QLabel(this);
     formula_->setObjectName("formula");

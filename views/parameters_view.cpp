@@ -51,7 +51,7 @@ ParametersView::ParametersView(Session* session, QWidget* parent)
     step_label_->setMinimumWidth(150);
     loss_plot_ = new QCustomPlot(training_row_);
     loss_plot_->setObjectName("lossPlot");
-    loss_plot_->setMinimumHeight(130);
+    loss_plot_->setMinimumHeight(90);
     loss_plot_->setMaximumHeight(180);
     auto* step_row = new QHBoxLayout;
     step_row->addWidget(new QLabel(tr("training step"), training_row_));
@@ -96,7 +96,7 @@ ParametersView::ParametersView(Session* session, QWidget* parent)
     tabs_->addTab(histogram_tab, tr("Histogram"));
     tabs_->addTab(embeddings_tab, tr("Token embeddings"));
 
-    auto* split = new QSplitter(Qt::Horizontal, this);
+    auto* split = new QSplitter(Qt::Vertical, this);
     split->addWidget(inventory_);
     split->addWidget(tabs_);
     split->setStretchFactor(0, 2);

@@ -39,6 +39,7 @@ SamplingControls::SamplingControls(Session* session, QWidget* parent)
     order_->addItem(tr("Hugging Face"), static_cast<int>(SamplingOrder::HuggingFace));
     order_->addItem(tr("llama.cpp"), static_cast<int>(SamplingOrder::LlamaCpp));
     order_text_ = new QLabel(this);
+    order_text_->setWordWrap(true);
     order_text_->setObjectName("orderText");
     order_text_->setWordWrap(true);
 
