@@ -15,6 +15,7 @@
 #include <memory>
 
 #include "app/main_window.h"
+#include "app/samples.h"
 #include "app/session.h"
 
 namespace ps {
@@ -151,6 +152,8 @@ int run_gui(int argc, char** argv) {
 
     QSettings settings;
     QString model = o.model;
+    // No model named: the language sample, else the last model used (else a dialog, below).
+    if (model.isEmpty()) model = default_sample();
     if (model.isEmpty()) model = settings.value("lastModel").toString();
     if (screenshot && model.isEmpty()) return fail_exit("--screenshot needs a MODEL");
     if (!o.model.isEmpty() && !QFileInfo::exists(o.model))
@@ -161,8 +164,13 @@ int run_gui(int argc, char** argv) {
     if (!o.view.isEmpty() && !window.view(o.view))
         return fail_exit("unknown view '" + o.view + "'; views: " + window.viewNames().join(", "));
     session.setSampling(o.sampling);
-    session.setPrompt(o.has_prompt ? o.prompt
-                                   : settings.value("prompt", "Once upon a time").toString());
+    session.setPrompt(
+        o.has_prompt
+            ? o.prompt
+            : settings
+                  .value("prompt",
+                         "Once upon a time, there was a little girl named Lily. She went to the")
+                  .toString());
 
     int exit_code = 0;
     std::unique_ptr<QWidget> detached;

@@ -16,8 +16,13 @@
 #include <QSplitter>
 #include <QStatusBar>
 
+#include "app/samples.h"
 #include "app/session.h"
+#include "views/attention_view.h"
 #include "views/distribution_view.h"
+#include "views/embeddings_view.h"
+#include "views/logit_lens_view.h"
+#include "views/neurons_view.h"
 #include "views/parameters_view.h"
 #include "views/prompt_editor.h"
 #include "views/token_strip.h"
@@ -43,6 +48,9 @@ MainWindow::MainWindow(Session* session, QWidget* parent) : QMainWindow(parent),
     setWindowTitle("ParamScope");
     setAcceptDrops(true);
     setDockNestingEnabled(true);
+    // The right-hand views take the full height; the distribution stays under the prompt.
+    setCorner(Qt::BottomRightCorner, Qt::RightDockWidgetArea);
+    setCorner(Qt::TopRightCorner, Qt::RightDockWidgetArea);
 
     // The prompt and its tokens are the middle of the window; views dock around them.
     auto* prompt = new PromptEditor(session, this);
@@ -63,6 +71,18 @@ MainWindow::MainWindow(Session* session, QWidget* parent) : QMainWindow(parent),
             Qt::BottomDockWidgetArea);
     addDock("parameters", tr("Parameters"), new ParametersView(session, this),
             Qt::RightDockWidgetArea);
+    // The layer views, tabbed together with the parameters on the right (stacked, their
+    // minimum heights would add up and force a tall window).
+    QDockWidget* lens = addDock("logit-lens", tr("Logit lens"), new LogitLensView(session, this),
+                                Qt::RightDockWidgetArea);
+    tabifyDockWidget(qobject_cast<QDockWidget*>(views_["parameters"]->parentWidget()), lens);
+    tabifyDockWidget(lens, addDock("neurons", tr("Neurons"), new NeuronsView(session, this),
+                                   Qt::RightDockWidgetArea));
+    tabifyDockWidget(lens, addDock("embeddings", tr("Embeddings"),
+                                   new EmbeddingsView(session, this), Qt::RightDockWidgetArea));
+    tabifyDockWidget(lens, addDock("attention", tr("Attention"), new AttentionView(session, this),
+                                   Qt::RightDockWidgetArea));
+    lens->raise();
 
     model_label_ = new QLabel(tr("no model"), this);
     tokens_label_ = new QLabel(this);
@@ -119,6 +139,11 @@ void MainWindow::createMenus() {
             QFileDialog::getExistingDirectory(this, tr("Open a Hugging Face model directory"));
         if (!dir.isEmpty()) openModel(dir);
     });
+    QMenu* samples = file->addMenu(tr("Open &Sample"));
+    samples->setObjectName("samplesMenu");
+    for (const QString& name : sample_names())
+        samples->addAction(name, this, [this, name] { openModel(sample_path(name)); });
+    samples->setEnabled(!samples->isEmpty());
     recent_menu_ = file->addMenu(tr("Open &Recent"));
     rebuildRecentMenu();
     file->addSeparator();
