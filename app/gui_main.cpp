@@ -30,6 +30,7 @@ struct GuiOptions {
     QSize size;
     QString screenshot;
     SamplingSettings sampling;
+    int layer = 0, head = 0, neuron = 0, position = -1;  // the initial selection
 };
 
 int fail_exit(const QString& message) {
@@ -54,6 +55,10 @@ bool parse(const QApplication& app, GuiOptions& o) {
     parser.addOption({"top-p", "Initial top-p (1 = off).", "P"});
     parser.addOption({"min-p", "Initial min-p (0 = off).", "M"});
     parser.addOption({"order", "Sampling order: hf or llamacpp.", "ORDER"});
+    parser.addOption({"layer", "Initially selected layer (default 0).", "L"});
+    parser.addOption({"head", "Initially selected attention head (default 0).", "H"});
+    parser.addOption({"neuron", "Initially selected MLP neuron (default 0).", "N"});
+    parser.addOption({"position", "Initially selected token position (default: the last).", "P"});
     parser.process(app);
     auto number = [&](const char* name, double fallback, double lo, double hi, double* out) {
         if (!parser.isSet(name)) {
@@ -84,6 +89,14 @@ bool parse(const QApplication& app, GuiOptions& o) {
     o.has_prompt = parser.isSet("prompt");
     o.prompt = parser.value("prompt");
     o.view = parser.value("view");
+    double layer, head, neuron, position;
+    if (!number("layer", 0, 0, 10000, &layer) || !number("head", 0, 0, 10000, &head) ||
+        !number("neuron", 0, 0, 1e6, &neuron) || !number("position", -1, -1, 1e6, &position))
+        return false;
+    o.layer = static_cast<int>(layer);
+    o.head = static_cast<int>(head);
+    o.neuron = static_cast<int>(neuron);
+    o.position = static_cast<int>(position);
     o.screenshot = parser.value("screenshot");
     if (parser.isSet("size")) {
         const auto m = QRegularExpression("^(\\d+)x(\\d+)$").match(parser.value("size"));
@@ -164,6 +177,15 @@ int run_gui(int argc, char** argv) {
     if (!o.view.isEmpty() && !window.view(o.view))
         return fail_exit("unknown view '" + o.view + "'; views: " + window.viewNames().join(", "));
     session.setSampling(o.sampling);
+    // The initial selection applies to the first model opened (opening one resets it).
+    QObject::connect(
+        &session, &Session::modelChanged, &session,
+        [&session, o] {
+            session.selectHead(o.layer, o.head);
+            session.selectNeuron(o.layer, o.neuron);
+            session.selectPosition(o.position);
+        },
+        Qt::SingleShotConnection);
     session.setPrompt(
         o.has_prompt
             ? o.prompt

@@ -78,7 +78,7 @@ ParameterInventory::ParameterInventory(QWidget* parent) : QWidget(parent) {
 
     totals_ = new QCustomPlot(this);
     totals_->setObjectName("totalsChart");
-    totals_->setMinimumHeight(80);
+    totals_->setMinimumHeight(110);
     totals_->setMaximumHeight(170);
     formula_ = new QLabel(this);
     formula_->setObjectName("formula");

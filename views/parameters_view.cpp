@@ -51,7 +51,7 @@ ParametersView::ParametersView(Session* session, QWidget* parent)
     step_label_->setMinimumWidth(150);
     loss_plot_ = new QCustomPlot(training_row_);
     loss_plot_->setObjectName("lossPlot");
-    loss_plot_->setMinimumHeight(90);
+    loss_plot_->setMinimumHeight(120);
     loss_plot_->setMaximumHeight(180);
     auto* step_row = new QHBoxLayout;
     step_row->addWidget(new QLabel(tr("training step"), training_row_));
@@ -247,6 +247,9 @@ void ParametersView::drawLossCurve() {
     marker->setPen(QPen(Qt::darkGray, 1, Qt::DashLine));
     loss_plot_->xAxis->setLabel(tr("step"));
     loss_plot_->yAxis->setLabel(tr("loss (nats)"));
+    // Log scale: the first steps fall from ln(vocab) and the rest would be a flat line.
+    loss_plot_->yAxis->setScaleType(QCPAxis::stLogarithmic);
+    loss_plot_->yAxis->setTicker(QSharedPointer<QCPAxisTickerLog>(new QCPAxisTickerLog));
     loss_plot_->legend->setVisible(true);
     loss_plot_->rescaleAxes();
     loss_plot_->replot();
