@@ -11,6 +11,7 @@
 #include <set>
 
 #include "core/error.h"
+#include "core/tokenizer_internal.h"
 #include "core/unicode.h"
 
 namespace ps {
@@ -59,65 +60,7 @@ void merge_pair(std::vector<int>& symbols, int left, int right, int merged) {
     symbols.resize(out);
 }
 
-enum class CharClass { Letter, Number, Space, Other };
-
-CharClass classify(char32_t cp) {
-    if (unicode::is_whitespace(cp)) return CharClass::Space;
-    if (unicode::is_letter(cp)) return CharClass::Letter;
-    if (unicode::is_number(cp)) return CharClass::Number;
-    return CharClass::Other;
-}
-
-// Length of the contraction ('s 't 'm 'd 're 've 'll) at i, or 0.
-size_t contraction(const std::vector<char32_t>& cps, size_t i) {
-    if (cps[i] != U'\'' || i + 1 >= cps.size()) return 0;
-    const char32_t a = cps[i + 1];
-    if (a == U's' || a == U't' || a == U'm' || a == U'd') return 2;
-    if (i + 2 >= cps.size()) return 0;
-    const char32_t b = cps[i + 2];
-    return ((a == U'r' || a == U'v') && b == U'e') || (a == U'l' && b == U'l') ? 3 : 0;
-}
-
 }  // namespace
-
-std::vector<std::string_view> gpt2_split_words(std::string_view text) {
-    std::vector<char32_t> cps;
-    std::vector<size_t> offsets;
-    for (size_t pos = 0; pos < text.size();) {
-        const size_t len = unicode::sequence_length(text, pos);
-        if (len == 0) throw Error("invalid UTF-8 at byte " + std::to_string(pos));
-        cps.push_back(unicode::decode(text, pos, len));
-        offsets.push_back(pos);
-        pos += len;
-    }
-    offsets.push_back(text.size());
-    std::vector<CharClass> cls;
-    for (char32_t cp : cps) cls.push_back(classify(cp));
-
-    std::vector<std::string_view> words;
-    const size_t n = cps.size();
-    for (size_t i = 0; i < n;) {
-        size_t end;
-        if (size_t len = contraction(cps, i)) {
-            end = i + len;
-        } else {
-            // An optional space, then a run of letters, of numbers or of other symbols.
-            const size_t j = (cps[i] == U' ' && i + 1 < n) ? i + 1 : i;
-            if (cls[j] != CharClass::Space) {
-                end = j;
-                while (end < n && cls[end] == cls[j]) ++end;
-            } else {
-                // White space, less its last character if a word follows (which takes it).
-                end = i;
-                while (end < n && cls[end] == CharClass::Space) ++end;
-                if (end < n && end - i >= 2) --end;
-            }
-        }
-        words.push_back(text.substr(offsets[i], offsets[end] - offsets[i]));
-        i = end;
-    }
-    return words;
-}
 
 BpeTrained train_bpe(const std::vector<std::string>& documents, int vocab_size) {
     if (vocab_size < 257)
@@ -128,7 +71,7 @@ BpeTrained train_bpe(const std::vector<std::string>& documents, int vocab_size) 
     // Distinct words and their counts, in a sorted map so the order never depends on hashing.
     std::map<std::string, int64_t> counts;
     for (const std::string& doc : documents)
-        for (std::string_view w : gpt2_split_words(doc)) ++counts[std::string(w)];
+        for (std::string_view w : detail::gpt2_split_words(doc)) ++counts[std::string(w)];
     struct Word {
         std::vector<int> symbols;
         int64_t count;
@@ -197,7 +140,7 @@ std::vector<int> BpeTrained::encode_word(std::string_view word) {
 
 std::vector<int> BpeTrained::encode(std::string_view text) {
     std::vector<int> ids;
-    for (std::string_view w : gpt2_split_words(text)) {
+    for (std::string_view w : detail::gpt2_split_words(text)) {
         auto it = cache_.find(std::string(w));
         if (it == cache_.end()) it = cache_.emplace(std::string(w), encode_word(w)).first;
         ids.insert(ids.end(), it->second.begin(), it->second.end());

@@ -40,8 +40,4 @@ class BpeTrained {
 // Deterministic. Throws ps::Error if vocab_size < 257 or a document is not UTF-8.
 BpeTrained train_bpe(const std::vector<std::string>& documents, int vocab_size);
 
-// GPT-2's pre-tokenization of `text` into words (byte ranges of `text`, valid UTF-8):
-// 's|'t|'re|'ve|'m|'ll|'d| ?\p{L}+| ?\p{N}+| ?[^\s\p{L}\p{N}]+|\s+(?!\S)|\s+
-std::vector<std::string_view> gpt2_split_words(std::string_view text);
-
 }  // namespace ps

@@ -75,6 +75,7 @@ std::vector<std::string_view> split_words(std::string_view text) {
     std::vector<size_t> offsets;  // byte offset of each code point, then text.size()
     for (size_t pos = 0; pos < text.size();) {
         const size_t len = unicode::sequence_length(text, pos);
+        if (len == 0) throw Error("invalid UTF-8 at byte " + std::to_string(pos));
         cps.push_back(unicode::decode(text, pos, len));
         offsets.push_back(pos);
         pos += len;
@@ -242,5 +243,11 @@ std::string BpeTokenizer::decode(const std::vector<int>& ids) const {
 std::unique_ptr<Tokenizer> make_bpe_tokenizer(BpeVocab vocab, const std::string& source) {
     return std::make_unique<BpeTokenizer>(std::move(vocab), source);
 }
+
+namespace detail {
+std::vector<std::string_view> gpt2_split_words(std::string_view text) {
+    return split_words(text);
+}
+}  // namespace detail
 
 }  // namespace ps

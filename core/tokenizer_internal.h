@@ -94,4 +94,10 @@ std::vector<std::string_view> merge_symbols(std::string_view text,
     return out;
 }
 
+// GPT-2's pre-tokenization of `text` into words (byte ranges of `text`); the BPE tokenizer and
+// the BPE trainer both use it, so a trained vocabulary splits text exactly as it will be encoded:
+// 's|'t|'re|'ve|'m|'ll|'d| ?\p{L}+| ?\p{N}+| ?[^\s\p{L}\p{N}]+|\s+(?!\S)|\s+
+// Throws ps::Error("invalid UTF-8 at byte N").
+std::vector<std::string_view> gpt2_split_words(std::string_view text);
+
 }  // namespace ps::detail
