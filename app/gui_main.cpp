@@ -10,6 +10,7 @@
 #include <QRegularExpression>
 #include <QSettings>
 #include <QTimer>
+#include <algorithm>
 #include <cstdio>
 #include <cstring>
 #include <memory>
@@ -17,6 +18,7 @@
 #include "app/main_window.h"
 #include "app/samples.h"
 #include "app/session.h"
+#include "views/parameters_view.h"
 
 namespace ps {
 
@@ -31,6 +33,7 @@ struct GuiOptions {
     QString screenshot;
     SamplingSettings sampling;
     int layer = 0, head = 0, neuron = 0, position = -1;  // the initial selection
+    int compare_step = -1;  // parameters: pin this training snapshot as the comparison
 };
 
 int fail_exit(const QString& message) {
@@ -57,6 +60,9 @@ bool parse(const QApplication& app, GuiOptions& o) {
     parser.addOption({"order", "Sampling order: hf or llamacpp.", "ORDER"});
     parser.addOption({"layer", "Initially selected layer (default 0).", "L"});
     parser.addOption({"head", "Initially selected attention head (default 0).", "H"});
+    parser.addOption({"compare-step",
+                      "Parameters view: compare the trained values with this training step's.",
+                      "S"});
     parser.addOption({"neuron", "Initially selected MLP neuron (default 0).", "N"});
     parser.addOption({"position", "Initially selected token position (default: the last).", "P"});
     parser.process(app);
@@ -89,13 +95,16 @@ bool parse(const QApplication& app, GuiOptions& o) {
     o.has_prompt = parser.isSet("prompt");
     o.prompt = parser.value("prompt");
     o.view = parser.value("view");
-    double layer, head, neuron, position;
+    double layer, head, neuron, position, compare_step;
     if (!number("layer", 0, 0, 10000, &layer) || !number("head", 0, 0, 10000, &head) ||
-        !number("neuron", 0, 0, 1e6, &neuron) || !number("position", -1, -1, 1e6, &position))
+        !number("neuron", 0, 0, 1e6, &neuron) ||
+        !number("compare-step", -1, -1, 1e9, &compare_step) ||
+        !number("position", -1, -1, 1e6, &position))
         return false;
     o.layer = static_cast<int>(layer);
     o.head = static_cast<int>(head);
     o.neuron = static_cast<int>(neuron);
+    o.compare_step = static_cast<int>(compare_step);
     o.position = static_cast<int>(position);
     o.screenshot = parser.value("screenshot");
     if (parser.isSet("size")) {
@@ -180,7 +189,17 @@ int run_gui(int argc, char** argv) {
     // The initial selection applies to the first model opened (opening one resets it).
     QObject::connect(
         &session, &Session::modelChanged, &session,
-        [&session, o] {
+        [&session, &window, o] {
+            if (o.compare_step >= 0)
+                if (auto* params = qobject_cast<ParametersView*>(window.view("parameters"))) {
+                    const auto& steps = params->history().steps;
+                    const auto it = std::find(steps.begin(), steps.end(), o.compare_step);
+                    if (it != steps.end()) {
+                        params->showStep(static_cast<int>(it - steps.begin()));
+                        params->pinComparison();
+                        params->showStep(-1);
+                    }
+                }
             session.selectHead(o.layer, o.head);
             session.selectNeuron(o.layer, o.neuron);
             session.selectPosition(o.position);

@@ -180,6 +180,9 @@ class TestGuiParameters : public QObject {
         QCOMPARE(view.nearestTable()->rowCount(), 20);
         for (int r = 0; r < 20; ++r)
             QCOMPARE(view.nearestTable()->item(r, 1)->text().toInt(), expected[size_t(r)].first);
+        // The map: the token, its 20 nearest and an even spread of the vocabulary, no repeats.
+        QVERIFY(view.mapPointCount() > 21);
+        QVERIFY(view.mapPointCount() <= 21 + 200);
     }
 };
 

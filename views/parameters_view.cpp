@@ -12,9 +12,11 @@
 #include <QTabWidget>
 #include <QTableWidget>
 #include <QVBoxLayout>
+#include <algorithm>
 #include <cmath>
 
 #include "app/session.h"
+#include "core/layer_analysis.h"
 #include "core/model.h"
 #include "core/param_stats.h"
 #include "views/parameter_histogram.h"
@@ -90,7 +92,14 @@ ParametersView::ParametersView(Session* session, QWidget* parent)
     embeddings_layout->itemAt(0)->widget()->setProperty("wordWrap", true);
     embeddings_layout->addWidget(token_edit_);
     embeddings_layout->addWidget(nearest_title_);
-    embeddings_layout->addWidget(nearest_, 1);
+    map_ = new QCustomPlot(embeddings_tab);
+    map_->setObjectName("embeddingMap");
+    map_->setMinimumHeight(160);
+    auto* embeddings_split = new QSplitter(Qt::Vertical, embeddings_tab);
+    embeddings_split->addWidget(nearest_);
+    embeddings_split->addWidget(map_);
+    embeddings_split->setStretchFactor(1, 2);
+    embeddings_layout->addWidget(embeddings_split, 1);
 
     tabs_ = new QTabWidget(this);
     tabs_->addTab(histogram_tab, tr("Histogram"));
@@ -289,6 +298,58 @@ void ParametersView::showNearest(const QString& text) {
         nearest_->setItem(r, 1, new QTableWidgetItem(QString::number(other)));
         nearest_->setItem(r, 2, new QTableWidgetItem(QString::number(cosine, 'f', 4)));
     }
+    drawEmbeddingMap(id, nearest);
+}
+
+// A 2-D PCA map of some token embeddings: the token, its nearest tokens (labelled) and a sample
+// spread evenly over the vocabulary (grey) for context. PCA is fit on these rows only, so the
+// map stays instant on a 50,257-token vocabulary.
+void ParametersView::drawEmbeddingMap(int token,
+                                      const std::vector<std::pair<int, float>>& nearest) {
+    map_->clearPlottables();
+    map_->clearItems();
+    const Config& c = model_->config;
+    std::vector<int> ids = {token};
+    for (const auto& [id, cosine] : nearest) ids.push_back(id);
+    const int labelled = static_cast<int>(ids.size());
+    const int spread = std::min(200, c.vocab_size);
+    for (int i = 0; i < spread; ++i) {
+        const int id = static_cast<int>(int64_t(i) * c.vocab_size / spread);
+        if (std::find(ids.begin(), ids.end(), id) == ids.end()) ids.push_back(id);
+    }
+    MatrixRM rows(static_cast<Eigen::Index>(ids.size()), c.dim);
+    for (size_t r = 0; r < ids.size(); ++r)
+        rows.row(static_cast<Eigen::Index>(r)) = Eigen::Map<const Eigen::RowVectorXf>(
+            model_->weights.token_embedding + int64_t(ids[r]) * c.dim, c.dim);
+    const Pca2 pca = principal_components_2d(rows);
+    const Tokenizer& tok = *model_->tokenizer;
+    auto* context = new QCPGraph(map_->xAxis, map_->yAxis);
+    context->setLineStyle(QCPGraph::lsNone);
+    context->setScatterStyle(QCPScatterStyle(QCPScatterStyle::ssDisc, QColor(170, 170, 170), 4));
+    auto* near = new QCPGraph(map_->xAxis, map_->yAxis);
+    near->setLineStyle(QCPGraph::lsNone);
+    near->setScatterStyle(QCPScatterStyle(QCPScatterStyle::ssDisc, QColor(50, 110, 200), 7));
+    auto* chosen = new QCPGraph(map_->xAxis, map_->yAxis);
+    chosen->setLineStyle(QCPGraph::lsNone);
+    chosen->setScatterStyle(QCPScatterStyle(QCPScatterStyle::ssDisc, QColor(210, 50, 40), 10));
+    for (int r = 0; r < static_cast<int>(ids.size()); ++r) {
+        const double x = pca.coords(r, 0), y = pca.coords(r, 1);
+        (r == 0 ? chosen : r < labelled ? near : context)->addData(x, y);
+        if (r < labelled) {
+            auto* label = new QCPItemText(map_);
+            label->position->setCoords(x, y);
+            label->setPositionAlignment(Qt::AlignLeft | Qt::AlignBottom);
+            label->setText(token_display(tok, ids[static_cast<size_t>(r)]));
+            label->setColor(r == 0 ? QColor(210, 50, 40) : QColor(40, 70, 130));
+        }
+    }
+    map_points_ = static_cast<int>(ids.size());
+    map_->xAxis->setLabel(tr("PC1 (%1% of variance)").arg(pca.explained[0] * 100, 0, 'f', 1));
+    map_->yAxis->setLabel(tr("PC2 (%1% of variance)").arg(pca.explained[1] * 100, 0, 'f', 1));
+    map_->rescaleAxes();
+    map_->xAxis->scaleRange(1.15);
+    map_->yAxis->scaleRange(1.15);
+    map_->replot();
 }
 
 void ParametersView::exportDialog() {

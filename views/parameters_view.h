@@ -46,12 +46,15 @@ class ParametersView : public QWidget {
     // Nearest tokens of the token that `text` encodes to (its first token) or of an id "#123".
     void showNearest(const QString& text);
     QTableWidget* nearestTable() const { return nearest_; }
+    // The 2-D PCA map of token embeddings around the last token shown (tests): how many tokens.
+    int mapPointCount() const { return map_points_; }
 
   private:
     void onModelChanged();
     void updateSelection();
     void drawLossCurve();
     void exportDialog();
+    void drawEmbeddingMap(int token, const std::vector<std::pair<int, float>>& nearest);
     using Snapshot = std::map<std::string, std::vector<float>>;
     std::shared_ptr<const Snapshot> snapshot(int index);
 
@@ -73,6 +76,8 @@ class ParametersView : public QWidget {
     QLineEdit* token_edit_;
     QTableWidget* nearest_;
     QLabel* nearest_title_;
+    QCustomPlot* map_;
+    int map_points_ = 0;
 };
 
 }  // namespace ps
