@@ -110,8 +110,7 @@ AttentionHeatmap::AttentionHeatmap(QWidget* parent) : QCustomPlot(parent) {
         axis->setTickLength(0, 3);
         axis->setTickLabelFont(mono);
     }
-    // Query q sits at y = -q: the first query at the top, as the prompt reads. (Not a reversed
-    // axis: GridTextLayer places its text for an axis that grows upwards.)
+    // Query q sits at y = -q: the first query at the top, as the prompt reads.
     xAxis->setLabel(tr("key (attended to)"));
     yAxis->setLabel(tr("query (attending)"));
     setMouseTracking(true);

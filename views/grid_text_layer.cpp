@@ -63,8 +63,11 @@ void GridTextLayer::draw(QCPPainter* painter) {
             f->setPixelSize(static_cast<int>(max_px));
     const QFontMetricsF fm_normal(normal), fm_bold(bold);
     for (const GridCellText& c : cells_) {
-        const QRectF cell(x->coordToPixel(c.key - 0.5), y->coordToPixel(c.value + 0.5), w, h);
-        const QRectF box = cell.normalized();
+        // From two opposite corners, so a reversed axis puts the text in the right cell.
+        const QRectF box =
+            QRectF(QPointF(x->coordToPixel(c.key - 0.5), y->coordToPixel(c.value + 0.5)),
+                   QPointF(x->coordToPixel(c.key + 0.5), y->coordToPixel(c.value - 0.5)))
+                .normalized();
         if (!box.intersects(QRectF(clipRect()))) continue;
         if (c.frame.isValid()) {
             painter->setPen(QPen(c.frame, 2.0));

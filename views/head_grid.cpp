@@ -84,8 +84,7 @@ HeadGrid::HeadGrid(QWidget* parent) : QCustomPlot(parent) {
         axis->setBasePen(Qt::NoPen);
         axis->setTickPen(Qt::NoPen);
     }
-    // Layer l sits at y = -l, so layer 0 is at the top. (Not a reversed axis: GridTextLayer
-    // places its text for an axis that grows upwards.)
+    // Layer l sits at y = -l, so layer 0 is at the top.
     setMouseTracking(true);
     clear(tr("No analysis yet."));
 }
