@@ -47,7 +47,10 @@ std::unique_ptr<Model> open_model(const Args& args) {
     set_threads(args.integer("threads", 0));
     LoadOptions options;
     options.tokenizer_path = args.str("tokenizer");
-    return load_model(args.model(), options);
+    std::unique_ptr<Model> model = load_model(args.model(), options);
+    for (const std::string& warning : model->warnings)
+        std::cerr << model->path << ": warning: " << warning << "\n";
+    return model;
 }
 
 std::vector<int> prompt_ids(const Model& model, const Args& args) {

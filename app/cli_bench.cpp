@@ -1,18 +1,28 @@
-// paramscope bench: Google Benchmark runs of the forward pass (with and without the trace) and
-// of the sampling step, on a model the user names; with --train, training steps of the sample
-// models' shapes against the machine's measured matrix-multiply rate.
+// paramscope bench: the performance table (app/bench_report.cpp) on a model or a built-in shape;
+// --micro: Google Benchmark runs of the forward pass and the sampling step; --train: training
+// steps of the sample models' shapes against the machine's measured matrix-multiply rate.
 #include <benchmark/benchmark.h>
 #include <omp.h>
 
+#include <unistd.h>
+
 #include <chrono>
+#include <filesystem>
 #include <memory>
+#include <optional>
 #include <random>
 #include <string>
 #include <vector>
 
+#include "app/bench_gui.h"
+#include "app/bench_load.h"
+#include "app/bench_report.h"
 #include "app/cli_commands.h"
+#include "app/samples.h"
 #include "core/error.h"
 #include "core/forward.h"
+#include "core/gemm.h"
+#include "core/loader.h"
 #include "core/random_model.h"
 #include "core/sampling.h"
 #include "core/train_loop.h"
@@ -20,23 +30,40 @@
 
 namespace ps::cli {
 
+namespace fs = std::filesystem;
+
 CommandSpec bench_spec() {
     return {"bench",
-            "MODEL [--tokens T] [--threads N] [--filter REGEX] | --train [--threads N]",
-            "Benchmarks (Google Benchmark): the forward pass over T prompt tokens with the full "
-            "trace and without it, and the sampling step at the model's vocabulary and at GPT-2's "
-            "50,257 tokens. With --train: an f32 matrix multiply on every thread (the machine's "
-            "rate), then training steps of the sample models' shapes, reporting tokens/s, "
-            "FLOP/s and the percentage of the matrix-multiply rate they achieve.",
-            {{"train", "", "benchmark training instead of a model's forward pass"},
-             {"shape", "NAME",
-              "a built-in shape with random weights: gpt2-124m, gpt2-tiny, llama-15m, llama-110m"},
+            "(MODEL | --shape NAME) [--tokens T] [--threads N] [--json] [--quick] | --micro ... | "
+            "--train [--threads N]",
+            "Measures the engine: opening the model (in a fresh process: time and peak memory), "
+            "the forward pass with the full trace and without it, logits for all positions vs the "
+            "last, appending one token with the key/value cache, the logit-lens grid, the "
+            "sampling step at 50,257 tokens, and the matrix-multiply kernel's own rate on the "
+            "same shapes (and on a 2048^3 product), printed as a table or as JSON. Each time is "
+            "the median of --repeats runs, with min and max. --micro runs the same cases as "
+            "Google Benchmark targets; --train times training steps of the sample models' shapes.",
+            {{"shape", "NAME",
+              "a built-in shape with random weights: gpt2-124m, gpt2-tiny, llama-15m, llama-110m "
+              "(GPT-2 shapes are written to a temporary Hugging Face directory and opened from "
+              "it)"},
              {"tokens", "T", "prompt length (default: 128, at most the context window)"},
              {"threads", "N", "threads to use (default: all cores)"},
-             {"filter", "REGEX", "run only the benchmarks whose name matches"},
-             {"min-time", "SECONDS", "minimum time per benchmark (default 0.5)"},
+             {"repeats", "R", "timed runs per figure (default 7)"},
+             {"quick", "", "few repeats and 32 tokens: a smoke run (CI)"},
+             {"json", "", "print one JSON object instead of the table"},
+             {"kernel", "NAME", "matrix-multiply kernel: onednn (default when built) or eigen"},
+             {"no-load", "", "skip the load measurement"},
+             {"gui", "",
+              "also time the GUI offscreen on the sample model (or MODEL): a slider "
+              "step to the repainted chart, a keystroke to every view repainted"},
+             {"load-probe", "", "internal: open MODEL, run one traced pass, print JSON"},
+             {"micro", "", "Google Benchmark runs of the forward pass and the sampling step"},
+             {"train", "", "benchmark training instead of a model's forward pass"},
+             {"filter", "REGEX", "--micro/--train: run only the benchmarks whose name matches"},
+             {"min-time", "SECONDS", "--micro/--train: minimum time per benchmark (default 0.5)"},
              {"tokenizer", "FILE", "llama2.c tokenizer file"}},
-            "paramscope bench stories260K.bin --tokens 128 --threads 2"};
+            "paramscope bench --shape gpt2-124m --threads 2"};
 }
 
 namespace {
@@ -121,18 +148,63 @@ int run_benchmarks(const Args& args) {
     return 0;
 }
 
-}  // namespace
+constexpr const char* kBenchPrompt =
+    "Once upon a time, there was a little girl named Lily. She went to the";
 
-int cmd_bench(const Args& args) {
-    set_threads(args.integer("threads", 0));
-    if (args.has("train")) {
-        const int threads =
-            args.integer("threads", 0) > 0 ? args.integer("threads", 0) : omp_get_num_procs();
-        register_matmul(threads);
-        register_training("stories_L4_d96_C128_V1024_B16", {1024, 128, 96, 4, 4}, 16, threads);
-        register_training("sort_L2_d64_C32_V257_B32", {257, 32, 64, 2, 4}, 32, threads);
-        return run_benchmarks(args);
+int run_report(const Args& args) {
+    BenchSettings s;
+    s.threads = args.integer("threads", 0) > 0 ? args.integer("threads", 0) : omp_get_num_procs();
+    s.repeats = args.integer("repeats", args.has("quick") ? 2 : 7);
+    s.tokens = args.integer("tokens", args.has("quick") ? 32 : 128);
+    if (s.repeats < 1 || s.tokens < 2) throw Error("bench: --repeats >= 1 and --tokens >= 2");
+    if (args.has("kernel")) {
+        const std::string k = args.str("kernel");
+        if (k != "onednn" && k != "eigen")
+            throw Error("bench: --kernel must be onednn or eigen, got '" + k + "'");
+        set_gemm_kernel(k == "eigen" ? GemmKernel::Eigen : GemmKernel::OneDnn);
     }
+    set_threads(s.threads);
+    if (args.has("load-probe")) return load_probe(args.model(), s);
+
+    nlohmann::json load;
+    std::unique_ptr<Model> model;
+    std::string label;
+    std::optional<fs::path> temp_dir;
+    const std::string shape = args.str("shape");
+    if (!shape.empty() && random_model_config(shape).arch == Arch::Llama) {
+        model = make_random_model(shape);
+        label = shape + " (random weights, in memory)";
+    } else {
+        std::string path;
+        if (!shape.empty()) {
+            temp_dir = fs::temp_directory_path() /
+                       ("paramscope-bench-" + shape + "-" + std::to_string(getpid()));
+            write_random_gpt2(shape, temp_dir->string());
+            path = temp_dir->string();
+            label = shape + " (random weights, f32 safetensors)";
+        } else {
+            path = args.model();
+            label = path;
+        }
+        if (!args.has("no-load")) load = measure_load(path, s);
+        model = load_model(path);
+    }
+    nlohmann::json report = bench_report(*model, label, s);
+    if (!load.is_null()) report.update(load);
+    if (args.has("gui")) {
+        const std::string gui_model = shape.empty() ? args.model() : default_sample().toStdString();
+        if (gui_model.empty()) throw Error("bench --gui: no sample model found");
+        report.update(bench_gui(gui_model, kBenchPrompt, s.repeats));
+    }
+    if (temp_dir) fs::remove_all(*temp_dir);
+    if (args.has("json"))
+        std::printf("%s\n", report.dump(2).c_str());
+    else
+        print_bench_report(report);
+    return 0;
+}
+
+int run_micro(const Args& args) {
     std::shared_ptr<const Model> model =
         args.has("shape") ? make_random_model(args.str("shape")) : open_model(args);
     const Config& c = model->config;
@@ -179,6 +251,22 @@ int cmd_bench(const Args& args) {
     }
 
     return run_benchmarks(args);
+}
+
+}  // namespace
+
+int cmd_bench(const Args& args) {
+    set_threads(args.integer("threads", 0));
+    if (args.has("train")) {
+        const int threads =
+            args.integer("threads", 0) > 0 ? args.integer("threads", 0) : omp_get_num_procs();
+        register_matmul(threads);
+        register_training("stories_L4_d96_C128_V1024_B16", {1024, 128, 96, 4, 4}, 16, threads);
+        register_training("sort_L2_d64_C32_V257_B32", {257, 32, 64, 2, 4}, 32, threads);
+        return run_benchmarks(args);
+    }
+    if (args.has("micro")) return run_micro(args);
+    return run_report(args);
 }
 
 }  // namespace ps::cli

@@ -57,7 +57,8 @@ json model_info_json(const Model& model) {
               {"eos_id", tok.eos_id},
               {"add_bos", tok.add_bos}}},
             {"parameters", parameters},
-            {"tensors", tensors}};
+            {"tensors", tensors},
+            {"warnings", model.warnings}};
 }
 
 std::string model_info_text(const Model& model) {

@@ -5,6 +5,7 @@
 #include "app/cli_commands.h"
 #include "core/error.h"
 #include "core/forward.h"
+#include "core/generate.h"
 #include "core/sampling.h"
 
 namespace ps::cli {
@@ -66,16 +67,12 @@ int cmd_generate(const Args& args) {
     const int steps = args.integer("steps", 32);
     if (steps < 0) throw Error("--steps must be >= 0");
     Sampler sampler(args.u64("seed", 42));
-    const Tokenizer& tok = *model->tokenizer;
-    for (int i = 0; i < steps && static_cast<int>(ids.size()) < model->config.context_length; ++i) {
-        TraceOptions options = TraceOptions::none();
-        Trace trace = forward(*model, ids, options);
-        Distribution d = apply_sampling(trace.logits.data(), model->config.vocab_size, settings);
-        int next = sample_token(d, sampler.next_uniform());
-        if (next == tok.eos_id || (next == tok.bos_id && tok.kind() == "spm")) break;
-        ids.push_back(next);
-    }
-    std::cout << dump(json{{"ids", ids}, {"text", tok.decode(ids)}}) << "\n";
+    GenerateOptions options;
+    options.steps = steps;
+    options.top_n = 0;
+    for (int id : generate_tokens(*model, ids, settings, sampler, options).continuation())
+        ids.push_back(id);
+    std::cout << dump(json{{"ids", ids}, {"text", model->tokenizer->decode(ids)}}) << "\n";
     return 0;
 }
 

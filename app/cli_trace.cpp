@@ -4,7 +4,7 @@
 #include "app/cli_commands.h"
 #include "core/error.h"
 #include "core/forward.h"
-#include "core/safetensors.h"
+#include "core/trace_file.h"
 
 namespace ps::cli {
 
@@ -26,20 +26,9 @@ int cmd_trace(const Args& args) {
     auto model = open_model(args);
     std::vector<int> ids = prompt_ids(*model, args);
     Trace trace = forward(*model, ids);
-    std::vector<TensorToWrite> tensors;
     nlohmann::json listing = nlohmann::json::array();
-    for (const NamedActivation& a : named_activations(trace)) {
-        uint64_t count = 1;
-        for (int64_t d : a.shape) count *= static_cast<uint64_t>(d);
-        tensors.push_back({a.name, "F32", a.shape, a.data, count * sizeof(float)});
-        listing.push_back({{"name", a.name}, {"shape", a.shape}});
-    }
-    std::string id_list;
-    for (size_t i = 0; i < ids.size(); ++i) id_list += (i ? "," : "") + std::to_string(ids[i]);
-    write_safetensors(args.str("out"), tensors,
-                      {{"model", model->path},
-                       {"architecture", arch_name(model->config.arch)},
-                       {"ids", id_list}});
+    for (const WrittenTensor& t : write_trace_safetensors(args.str("out"), *model, trace))
+        listing.push_back({{"name", t.name}, {"shape", t.shape}});
     std::cout << dump({{"out", args.str("out")}, {"ids", ids}, {"tensors", listing}}) << "\n";
     return 0;
 }

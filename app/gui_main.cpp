@@ -14,11 +14,18 @@
 #include <cstdio>
 #include <cstring>
 #include <memory>
+#include <optional>
 
 #include "app/main_window.h"
+#include "app/presenter.h"
 #include "app/samples.h"
 #include "app/session.h"
+#include "app/session_file.h"
+#include "app/session_files.h"
+#include "core/compare.h"
+#include "views/compare_view.h"
 #include "views/parameters_view.h"
+#include "views/theme.h"
 
 namespace ps {
 
@@ -28,13 +35,36 @@ struct GuiOptions {
     QString model;
     QString prompt;
     bool has_prompt = false;
+    // Sampling / selection options were given (they override a restored session).
+    bool has_sampling = false, has_selection = false;
     QString view;
     QSize size;
     QString screenshot;
     SamplingSettings sampling;
     int layer = 0, head = 0, neuron = 0, position = -1;  // the initial selection
     int compare_step = -1;  // parameters: pin this training snapshot as the comparison
+    int walk_step = 1;      // --view walk: the guided walk's step (1 = the first)
+    std::vector<SamplingSettings> compare;  // --compare: the comparison view's columns
+    Theme theme = Theme::System;
+    double font_scale = 1;
 };
+
+// `--view walk` shows the whole window with the walk open, as the walk raises other views.
+bool whole_window(const QString& view) {
+    return view.isEmpty() || view == "walk";
+}
+
+// The session autosaved when the app last quit; nothing if there is none (a broken one is
+// reported and ignored: the app starts as on a first run).
+std::optional<SessionState> read_autosave() {
+    if (!QFileInfo::exists(autosave_path())) return std::nullopt;
+    try {
+        return read_session_file(autosave_path());
+    } catch (const std::exception& e) {
+        std::fprintf(stderr, "warning: ignoring the autosaved session: %s\n", e.what());
+        return std::nullopt;
+    }
+}
 
 int fail_exit(const QString& message) {
     std::fprintf(stderr, "error: %s\n", qPrintable(message));
@@ -64,7 +94,13 @@ bool parse(const QApplication& app, GuiOptions& o) {
                       "Parameters view: compare the trained values with this training step's.",
                       "S"});
     parser.addOption({"neuron", "Initially selected MLP neuron (default 0).", "N"});
+    parser.addOption({"compare",
+                      "Compare view columns, e.g. \"t=0.5;t=1.5,k=40\" (keys t, k, p, m, order).",
+                      "SETTINGS"});
     parser.addOption({"position", "Initially selected token position (default: the last).", "P"});
+    parser.addOption({"walk-step", "With --view walk: the guided walk's step (default 1).", "N"});
+    parser.addOption({"theme", "Theme: system, light (high contrast) or dark.", "NAME"});
+    parser.addOption({"font-scale", "Text size factor (default 1).", "X"});
     parser.process(app);
     auto number = [&](const char* name, double fallback, double lo, double hi, double* out) {
         if (!parser.isSet(name)) {
@@ -93,6 +129,12 @@ bool parse(const QApplication& app, GuiOptions& o) {
     }
     o.model = parser.positionalArguments().value(0);
     o.has_prompt = parser.isSet("prompt");
+    auto any_set = [&](std::initializer_list<const char*> names) {
+        return std::any_of(names.begin(), names.end(),
+                           [&](const char* n) { return parser.isSet(n); });
+    };
+    o.has_sampling = any_set({"temperature", "top-k", "top-p", "min-p", "order"});
+    o.has_selection = any_set({"layer", "head", "neuron", "position"});
     o.prompt = parser.value("prompt");
     o.view = parser.value("view");
     double layer, head, neuron, position, compare_step;
@@ -106,6 +148,24 @@ bool parse(const QApplication& app, GuiOptions& o) {
     o.neuron = static_cast<int>(neuron);
     o.compare_step = static_cast<int>(compare_step);
     o.position = static_cast<int>(position);
+    double walk_step, font_scale;
+    if (!number("walk-step", 1, 1, 10000, &walk_step) ||
+        !number("font-scale", 1, Appearance::kMinScale, Appearance::kMaxScale, &font_scale))
+        return false;
+    o.walk_step = static_cast<int>(walk_step);
+    o.font_scale = font_scale;
+    if (parser.isSet("theme") && !parse_theme(parser.value("theme"), &o.theme)) {
+        std::fprintf(stderr, "error: --theme must be system, light or dark\n");
+        return false;
+    }
+    if (parser.isSet("compare")) {
+        try {
+            o.compare = parse_settings_list(parser.value("compare").toStdString());
+        } catch (const std::exception& e) {
+            std::fprintf(stderr, "error: --compare: %s\n", e.what());
+            return false;
+        }
+    }
     o.screenshot = parser.value("screenshot");
     if (parser.isSet("size")) {
         const auto m = QRegularExpression("^(\\d+)x(\\d+)$").match(parser.value("size"));
@@ -145,10 +205,19 @@ void arm_screenshot(Session& session, MainWindow& window, const GuiOptions& o, i
     QObject::connect(&session, &Session::error, &window,
                      [finish](const QString& msg) { finish(1, "error: " + msg); });
     QObject::connect(&session, &Session::analysisReady, &window, [&session, &window, o, finish] {
+        if (session.promptTooLong())  // never analyzed: the GUI would ask what to cut
+            return finish(1, QString("error: the prompt is %1 tokens; the model reads at most %2")
+                                 .arg(session.tokens().size())
+                                 .arg(session.contextLength()));
         if (!session.trace() || session.trace()->ids != session.tokens()) return;
-        // Let layouts and the chart settle for one turn of the event loop.
-        QTimer::singleShot(50, &window, [&window, o, finish] {
-            QWidget* target = o.view.isEmpty() ? &window : window.view(o.view);
+        // Let layouts and the chart settle for one turn of the event loop, and what runs on the
+        // worker after the analysis (the layer analysis, the comparison's continuations) finish.
+        auto* wait = new QTimer(&window);
+        wait->start(50);
+        QObject::connect(wait, &QTimer::timeout, &window, [&session, &window, o, finish, wait] {
+            if (session.analyzing()) return;
+            wait->deleteLater();
+            QWidget* target = whole_window(o.view) ? &window : window.view(o.view);
             const QPixmap shot = target->grab();
             if (!shot.save(o.screenshot))
                 return finish(1, "error: could not write " + o.screenshot);
@@ -174,6 +243,22 @@ int run_gui(int argc, char** argv) {
 
     QSettings settings;
     QString model = o.model;
+    // No model named: the last session (autosaved on quit), except in screenshot runs, which
+    // must not depend on what the user did. --prompt, sampling and selection options override it.
+    const std::optional<SessionState> last =
+        o.model.isEmpty() && !screenshot ? read_autosave() : std::nullopt;
+    if (last) {
+        if (QFileInfo::exists(last->model_path)) model = last->model_path;
+        if (!o.has_prompt) o.prompt = last->prompt;
+        o.has_prompt = true;
+        if (!o.has_sampling) o.sampling = last->sampling;
+        if (!o.has_selection) {
+            o.layer = last->layer;
+            o.head = last->head;
+            o.neuron = last->neuron;
+            o.position = last->position;
+        }
+    }
     // No model named: the language sample, else the last model used (else a dialog, below).
     if (model.isEmpty()) model = default_sample();
     if (model.isEmpty()) model = settings.value("lastModel").toString();
@@ -186,6 +271,17 @@ int run_gui(int argc, char** argv) {
     if (!o.view.isEmpty() && !window.view(o.view))
         return fail_exit("unknown view '" + o.view + "'; views: " + window.viewNames().join(", "));
     session.setSampling(o.sampling);
+    if (auto* compare = qobject_cast<CompareView*>(window.view("compare"));
+        compare && !o.compare.empty())
+        compare->setColumnSettings(o.compare);
+    if (last) {
+        session.setSeed(last->seed);
+        if (!last->window_geometry.isEmpty()) window.restoreGeometry(last->window_geometry);
+        if (!last->window_state.isEmpty()) window.restoreLayoutState(last->window_state);
+    }
+    if (!screenshot) window.sessionFiles()->setAutosavePath(autosave_path());
+    if (o.theme != Theme::System) Appearance::instance().setTheme(o.theme);
+    if (o.font_scale != 1) Appearance::instance().setFontScale(o.font_scale);
     // The initial selection applies to the first model opened (opening one resets it).
     QObject::connect(
         &session, &Session::modelChanged, &session,
@@ -203,6 +299,7 @@ int run_gui(int argc, char** argv) {
             session.selectHead(o.layer, o.head);
             session.selectNeuron(o.layer, o.neuron);
             session.selectPosition(o.position);
+            if (o.view == "walk") window.presenter()->startWalk(o.walk_step - 1);
         },
         Qt::SingleShotConnection);
     session.setPrompt(
@@ -218,7 +315,7 @@ int run_gui(int argc, char** argv) {
     if (screenshot) {
         window.resetLayout();  // reproducible images, whatever layout the user saved
         // A view alone is rendered as its own window, at --size.
-        if (!o.view.isEmpty()) {
+        if (!whole_window(o.view)) {
             detached.reset(window.view(o.view));
             detached->setParent(nullptr);
             detached->resize(o.size.isValid() ? o.size : QSize(1000, 600));

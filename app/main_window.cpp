@@ -16,11 +16,18 @@
 #include <QSplitter>
 #include <QStatusBar>
 
+#include "app/presenter.h"
 #include "app/samples.h"
 #include "app/session.h"
+#include "app/session_files.h"
+#include "app/view_export.h"
 #include "views/attention_view.h"
+#include "views/compare_view.h"
+#include "views/context_banner.h"
 #include "views/distribution_view.h"
 #include "views/embeddings_view.h"
+#include "views/guided_walk.h"
+#include "views/help_button.h"
 #include "views/logit_lens_view.h"
 #include "views/neurons_view.h"
 #include "views/parameters_view.h"
@@ -43,7 +50,8 @@ QString human_count(int64_t n) {
 
 }  // namespace
 
-MainWindow::MainWindow(Session* session, QWidget* parent) : QMainWindow(parent), session_(session) {
+MainWindow::MainWindow(Session* session, QWidget* parent)
+    : QMainWindow(parent), session_(session), presenter_(new Presenter(this, session)) {
     setObjectName("mainWindow");
     setWindowTitle("ParamScope");
     setAcceptDrops(true);
@@ -51,13 +59,15 @@ MainWindow::MainWindow(Session* session, QWidget* parent) : QMainWindow(parent),
     // The right-hand views take the full height; the distribution stays under the prompt.
     setCorner(Qt::BottomRightCorner, Qt::RightDockWidgetArea);
     setCorner(Qt::TopRightCorner, Qt::RightDockWidgetArea);
+    // The guided walk (left) takes the full height when open.
+    setCorner(Qt::BottomLeftCorner, Qt::LeftDockWidgetArea);
 
     // The prompt and its tokens are the middle of the window; views dock around them.
     auto* prompt = new PromptEditor(session, this);
     auto* tokens = new TokenStrip(session, this);
     auto* center = new QSplitter(Qt::Vertical, this);
     center->setObjectName("center");
-    center->addWidget(prompt);
+    center->addWidget(with_context_banner(session, prompt, this));  // banner: prompt too long
     center->addWidget(tokens);
     center->setStretchFactor(0, 2);
     center->setStretchFactor(1, 3);
@@ -66,6 +76,8 @@ MainWindow::MainWindow(Session* session, QWidget* parent) : QMainWindow(parent),
     setCentralWidget(center);
     views_["prompt"] = prompt;
     views_["tokens"] = tokens;
+    add_corner_help(prompt, "view-prompt");
+    add_corner_help(tokens, "view-tokens");
 
     addDock("distribution", tr("Next-token distribution"), new DistributionView(session, this),
             Qt::BottomDockWidgetArea);
@@ -82,7 +94,14 @@ MainWindow::MainWindow(Session* session, QWidget* parent) : QMainWindow(parent),
                                    new EmbeddingsView(session, this), Qt::RightDockWidgetArea));
     tabifyDockWidget(lens, addDock("attention", tr("Attention"), new AttentionView(session, this),
                                    Qt::RightDockWidgetArea));
+    tabifyDockWidget(lens, addDock("compare", tr("Compare sampling"),
+                                   new CompareView(session, this), Qt::RightDockWidgetArea));
     lens->raise();
+    // The guided walk, on the left, opened from the View menu (or --view walk).
+    QDockWidget* walk_dock = addDock("walk", tr("Follow the prompt"),
+                                     walk_ = new GuidedWalk(session, this), Qt::LeftDockWidgetArea);
+    walk_dock->hide();
+    presenter_->setWalk(walk_, walk_dock);
 
     model_label_ = new QLabel(tr("no model"), this);
     tokens_label_ = new QLabel(this);
@@ -90,6 +109,7 @@ MainWindow::MainWindow(Session* session, QWidget* parent) : QMainWindow(parent),
     statusBar()->addPermanentWidget(model_label_);
     statusBar()->addPermanentWidget(tokens_label_);
     statusBar()->addPermanentWidget(time_label_);
+    session_files_ = new SessionFiles(session, this);
     createMenus();
 
     connect(session_, &Session::modelChanged, this, &MainWindow::onModelChanged);
@@ -125,6 +145,8 @@ QDockWidget* MainWindow::addDock(const QString& name, const QString& title, QWid
     auto* dock = new QDockWidget(title, this);
     dock->setObjectName(name + "Dock");
     dock->setWidget(view);
+    dock->setTitleBarWidget(
+        new DockTitleBar(dock, "view-" + name, [this, name] { presenter_->present(name); }));
     addDockWidget(area, dock);
     views_[name] = view;
     if (view_menu_) view_menu_->addAction(dock->toggleViewAction());
@@ -147,13 +169,23 @@ void MainWindow::createMenus() {
     recent_menu_ = file->addMenu(tr("Open &Recent"));
     rebuildRecentMenu();
     file->addSeparator();
+    session_files_->addActions(file);
+    file->addSeparator();
+    add_export_menu(file, this, session_);
+    file->addSeparator();
     file->addAction(tr("&Quit"), QKeySequence::Quit, this, &QWidget::close);
 
     view_menu_ = menuBar()->addMenu(tr("&View"));
     for (QDockWidget* dock : findChildren<QDockWidget*>())
         view_menu_->addAction(dock->toggleViewAction());
+    presenter_->addMenus(view_menu_);
     view_menu_->addSeparator();
     view_menu_->addAction(tr("&Reset Layout"), this, &MainWindow::resetLayout);
+    // Drops the running analysis or generation (a no-op when idle); Escape is presentation's.
+    view_menu_
+        ->addAction(tr("&Stop Analysis"), QKeySequence(Qt::CTRL | Qt::Key_Period), session_,
+                    &Session::cancelAnalysis)
+        ->setObjectName("stopAnalysis");
 }
 
 QStringList MainWindow::recentModels() {
@@ -194,7 +226,7 @@ void MainWindow::onModelChanged() {
     settings.setValue("lastModel", path);
     rebuildRecentMenu();
     statusBar()->showMessage(tr("Opened %1").arg(path), 5000);
-    setWindowTitle(tr("%1 — ParamScope").arg(QString::fromStdString(model->name)));
+    session_files_->updateTitle();  // "session — model — ParamScope"
     updateStatus();
 }
 
@@ -208,12 +240,23 @@ void MainWindow::updateStatus() {
                                   .arg(QString::fromStdString(model->format)));
         model_label_->setToolTip(QString::fromStdString(model->path));
     }
-    tokens_label_->setText(tr("%n token(s)", "", static_cast<int>(session_->tokens().size())));
+    // "N / C tokens": the count against the model's context window.
+    const int n_tokens = static_cast<int>(session_->tokens().size());
+    tokens_label_->setText(model ? tr("%1 / %2 tokens").arg(n_tokens).arg(session_->contextLength())
+                                 : tr("%n token(s)", "", n_tokens));
     time_label_->setText(session_->loading()     ? tr("loading…")
                          : session_->analyzing() ? tr("analyzing…")
                          : session_->trace()
                              ? tr("forward %1 ms").arg(session_->lastForwardMs(), 0, 'f', 1)
                              : QString());
+}
+
+QByteArray MainWindow::layoutState() const {
+    return saveState(kLayoutVersion);
+}
+
+bool MainWindow::restoreLayoutState(const QByteArray& state) {
+    return restoreState(state, kLayoutVersion);
 }
 
 void MainWindow::resetLayout() {
@@ -228,6 +271,7 @@ void MainWindow::saveLayout() const {
 
 void MainWindow::closeEvent(QCloseEvent* event) {
     saveLayout();
+    session_files_->autosave();
     QSettings().setValue("prompt", session_->prompt());
     event->accept();
 }

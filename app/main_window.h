@@ -13,7 +13,10 @@ class QMenu;
 
 namespace ps {
 
+class GuidedWalk;
+class Presenter;
 class Session;
+class SessionFiles;
 
 class MainWindow : public QMainWindow {
     Q_OBJECT
@@ -28,8 +31,17 @@ class MainWindow : public QMainWindow {
     void openDialog();
     void saveLayout() const;
     void resetLayout();  // the default dock layout
+    // The dock layout (QMainWindow::saveState with this window's layout version).
+    QByteArray layoutState() const;
+    bool restoreLayoutState(const QByteArray& state);
+    // File > Open Session / Save Session, the autosave and the window title.
+    SessionFiles* sessionFiles() const { return session_files_; }
 
     static QStringList recentModels();
+
+    // The guided walk ("Follow the prompt") and presentation mode, theme and font size.
+    GuidedWalk* walk() const { return walk_; }
+    Presenter* presenter() const { return presenter_; }
 
   protected:
     void closeEvent(QCloseEvent* event) override;
@@ -45,6 +57,9 @@ class MainWindow : public QMainWindow {
     void updateStatus();
 
     Session* session_;
+    Presenter* presenter_;
+    SessionFiles* session_files_ = nullptr;
+    GuidedWalk* walk_ = nullptr;
     QMap<QString, QWidget*> views_;
     QMenu* recent_menu_ = nullptr;
     QMenu* view_menu_ = nullptr;

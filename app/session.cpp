@@ -1,10 +1,10 @@
 #include "app/session.h"
 
 #include <algorithm>
-
 #include <chrono>
 #include <exception>
 
+#include "core/generate.h"
 #include "core/loader.h"
 
 namespace ps {
@@ -23,12 +23,6 @@ QString what_of(const std::exception_ptr& e) {
 
 double ms_since(std::chrono::steady_clock::time_point t0) {
     return std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
-}
-
-// Whether generation stops at `id`: end of text, or a BOS a SentencePiece model emits to start
-// a new document (as `paramscope generate` does).
-bool is_stop_token(const Tokenizer& tok, int id) {
-    return id == tok.eos_id || (id == tok.bos_id && tok.kind() == "spm");
 }
 
 }  // namespace
@@ -113,6 +107,26 @@ void Session::appendTokens(const std::vector<int>& ids) {
     analyzeNow();
 }
 
+// The logit lens, PCA trajectories and residual statistics: a job of their own after the
+// forward pass, so the distribution shows first (on GPT-2 124M the lens alone is ~13 unembedding
+// products, seconds of work, where the pass takes a fraction of one).
+void Session::startLayerAnalysis(std::shared_ptr<const Model> model,
+                                 std::shared_ptr<const Trace> trace) {
+    runner_.submit([this, model, trace](const std::atomic<bool>&) -> AnalysisRunner::Continuation {
+        try {
+            auto layers = std::make_shared<const LayerAnalysis>(analyze_layers(*model, *trace));
+            return [this, trace, layers] {
+                if (trace != trace_) return;
+                layer_analysis_ = layers;
+                emit layerAnalysisReady();
+            };
+        } catch (...) {
+            const QString msg = what_of(std::current_exception());
+            return [this, msg] { emit error(msg); };
+        }
+    });
+}
+
 void Session::analyzeNow() {
     debounce_.stop();
     startAnalysis();
@@ -121,9 +135,16 @@ void Session::analyzeNow() {
 // ---------------------------------------------------------------------------------------------
 // Analysis
 
+void Session::cancelAnalysis() {
+    debounce_.stop();
+    runner_.invalidate();
+}
+
 void Session::startAnalysis() {
     if (!model_) return;
-    if (tokens_.empty()) {  // nothing to run (an empty prompt without BOS)
+    // Nothing to run: an empty prompt without BOS, or one beyond the context window (the
+    // prompt area asks the user whether to keep its last tokens).
+    if (tokens_.empty() || promptTooLong()) {
         runner_.invalidate();
         trace_.reset();
         layer_analysis_.reset();
@@ -131,21 +152,24 @@ void Session::startAnalysis() {
         emit analysisReady();
         return;
     }
-    auto run = [this, model = model_, ids = tokens_, options = trace_options_](
-                   const std::atomic<bool>&) -> AnalysisRunner::Continuation {
+    // The previous trace lends the positions the new prompt shares with it (the key/value
+    // cache): typing at the end of the prompt recomputes only the last word's tokens.
+    auto run = [this, model = model_, ids = tokens_, options = trace_options_,
+                reuse = trace_](const std::atomic<bool>&) -> AnalysisRunner::Continuation {
         try {
             const auto t0 = std::chrono::steady_clock::now();
-            auto trace = std::make_shared<const Trace>(forward(*model, ids, options));
+            auto trace = std::make_shared<const Trace>(forward(*model, ids, options, reuse.get()));
             const double ms = ms_since(t0);
-            std::shared_ptr<const LayerAnalysis> layers;
-            if (options.residual)
-                layers = std::make_shared<const LayerAnalysis>(analyze_layers(*model, *trace));
-            return [this, trace, layers, ms] {
+            return [this, model, trace, ms] {
                 trace_ = trace;
-                layer_analysis_ = layers;
+                layer_analysis_.reset();
                 last_forward_ms_ = ms;
+                // Wait for typing to pause only as long as an analysis takes: on a small model
+                // every keystroke is analyzed at once.
+                if (adaptive_debounce_) debounce_.setInterval(std::clamp(int(ms), 0, 150));
                 recomputeDistribution();
                 emit analysisReady();
+                if (trace->options.residual) startLayerAnalysis(model, trace);
             };
         } catch (...) {
             const QString msg = what_of(std::current_exception());
@@ -277,18 +301,12 @@ void Session::generate(int n) {
     auto work = [this, model = model_, ids = tokens_, settings = sampling_, sampler = sampler_,
                  n](const std::atomic<bool>& cancelled) mutable -> AnalysisRunner::Continuation {
         try {
-            std::vector<int> added;
-            const Tokenizer& tok = *model->tokenizer;
-            for (int i = 0; i < n && !cancelled; i++) {
-                if (static_cast<int>(ids.size()) >= model->config.context_length) break;
-                const Trace t = forward(*model, ids, TraceOptions::none());
-                const Distribution d =
-                    apply_sampling(t.logits.data(), model->config.vocab_size, settings);
-                const int next = sample_token(d, sampler.next_uniform());
-                if (is_stop_token(tok, next)) break;
-                ids.push_back(next);
-                added.push_back(next);
-            }
+            GenerateOptions options;
+            options.steps = n;
+            options.top_n = 0;
+            options.cancelled = [&cancelled] { return cancelled.load(); };
+            const std::vector<int> added =
+                generate_tokens(*model, ids, settings, sampler, options).continuation();
             return [this, added, sampler] {
                 sampler_ = sampler;
                 appendTokens(added);

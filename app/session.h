@@ -41,15 +41,31 @@ class Session : public QObject {
     const std::vector<int>& tokens() const { return tokens_; }
     // Appends the tokens' text to the prompt and analyzes at once.
     void appendTokens(const std::vector<int>& ids);
-    void setDebounceMs(int ms) { debounce_.setInterval(ms); }
+    // How long typing must pause before an analysis starts; by default it follows the last
+    // analysis's time (0 to 150 ms), setDebounceMs fixes it.
+    void setDebounceMs(int ms) {
+        adaptive_debounce_ = false;
+        debounce_.setInterval(ms);
+    }
+    int debounceMs() const { return debounce_.interval(); }
     // Starts the pending analysis now instead of after the debounce.
     void analyzeNow();
+    // The model's context window (0 without a model). A prompt longer than it is not analyzed
+    // (the views keep no trace) until the user shortens it: never truncated silently.
+    int contextLength() const { return model_ ? model_->config.context_length : 0; }
+    bool promptTooLong() const {
+        return model_ && static_cast<int>(tokens_.size()) > contextLength();
+    }
+    // Stops the running analysis or generation: its result is dropped, the last finished trace
+    // stays.
+    void cancelAnalysis();
 
     // --- analysis ----------------------------------------------------------------------------
     // The latest finished analysis; while a new one runs it may lag behind tokens().
     const std::shared_ptr<const Trace>& trace() const { return trace_; }
     // The logit lens, PCA trajectories and residual statistics of trace(), computed on the
-    // worker with it; null when the trace has no residual stream.
+    // worker after it (layerAnalysisReady); null until then, and when the trace has no
+    // residual stream.
     const std::shared_ptr<const LayerAnalysis>& layerAnalysis() const { return layer_analysis_; }
     double lastForwardMs() const { return last_forward_ms_; }
     bool analyzing() const { return runner_.busy() || debounce_.isActive(); }
@@ -60,6 +76,7 @@ class Session : public QObject {
     // The selected position in trace(): by default (and after selectPosition(-1)) the last one.
     int position() const;
     void selectPosition(int position);
+    int selectedPosition() const { return position_; }  // as selected: -1 follows the last
     // The selected layer, head and MLP neuron, shared by the layer views (clicking a head in the
     // overview focuses the heatmap, and so on). Clamped to the model; 0 by default.
     int layer() const;
@@ -94,6 +111,7 @@ class Session : public QObject {
     void promptChanged();                                               // text and tokens
     void analysisStarted();
     void analysisReady();
+    void layerAnalysisReady();  // layerAnalysis() of the current trace()
     void selectionChanged();
     void samplingChanged();
     void distributionChanged();
@@ -104,6 +122,7 @@ class Session : public QObject {
   private:
     void tokenize();
     void startAnalysis();
+    void startLayerAnalysis(std::shared_ptr<const Model> model, std::shared_ptr<const Trace> trace);
     void recomputeDistribution();
     void appendDrawn(bool greedy);
 
@@ -117,6 +136,7 @@ class Session : public QObject {
     std::shared_ptr<const LayerAnalysis> layer_analysis_;
     TraceOptions trace_options_;
     double last_forward_ms_ = 0;
+    bool adaptive_debounce_ = true;
     int position_ = -1;  // -1: follow the last position
     int layer_ = 0;
     int head_ = 0;

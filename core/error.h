@@ -13,9 +13,14 @@ class Error : public std::runtime_error {
     using std::runtime_error::runtime_error;
 };
 
-// Throws Error("<file>: <what>").
+// Throws Error("<file>: <what>"). A `what` quoting a hostile file (a megabyte-long tensor name
+// or JSON value) is cut in the middle to a few kilobytes, so a message stays readable.
 [[noreturn]] inline void fail(const std::string& file, const std::string& what) {
-    throw Error(file + ": " + what);
+    constexpr size_t kHead = 1500, kTail = 500;
+    if (what.size() <= kHead + kTail) throw Error(file + ": " + what);
+    throw Error(file + ": " + what.substr(0, kHead) + " [... " +
+                std::to_string(what.size() - kHead - kTail) + " bytes cut ...] " +
+                what.substr(what.size() - kTail));
 }
 
 }  // namespace ps

@@ -8,17 +8,17 @@
 #include <algorithm>
 #include <atomic>
 #include <cmath>
+#include <optional>
 #include <string>
 
 #include "core/error.h"
+#include "core/gemm.h"
 
 namespace ps {
 
 namespace {
 
 using RowVector = Eigen::Matrix<float, 1, Eigen::Dynamic>;
-using Stride = Eigen::OuterStride<>;
-using ConstMap = Eigen::Map<const MatrixRM, 0, Stride>;
 
 // Threads for the engine's parallel loops. Eigen itself runs single-threaded: the engine splits
 // work explicitly, and only work big enough to repay a parallel region is split at all (on tiny
@@ -33,26 +33,33 @@ int threads_for(double work) {
 }
 
 // y[T, out] = x[T, in] W^T + b, with W used in place in whichever layout the file stores it.
-// Split over blocks of output columns when it is worth it.
 void linear(MatrixRM& y, const MatrixRM& x, const Linear& l) {
-    const Eigen::Index T = x.rows();
+    const int T = static_cast<int>(x.rows());
     y.resize(T, l.out);
-    const int n = threads_for(double(T) * l.in * l.out);
-    const Eigen::Index block = ((l.out + n - 1) / n + 15) / 16 * 16;
-#pragma omp parallel for num_threads(n) schedule(static) if (n > 1)
-    for (int part = 0; part < n; ++part) {
-        const Eigen::Index begin = part * block;
-        const Eigen::Index cols = std::min<Eigen::Index>(block, l.out - begin);
-        if (cols <= 0) continue;
-        if (l.stored_in_out) {
-            ConstMap w(l.w, l.in, l.out, Stride(l.row_stride()));  // [in, out]
-            y.middleCols(begin, cols).noalias() = x * w.middleCols(begin, cols);
-        } else {
-            ConstMap w(l.w, l.out, l.in, Stride(l.row_stride()));  // [out, in]
-            y.middleCols(begin, cols).noalias() = x * w.middleRows(begin, cols).transpose();
-        }
-    }
+    gemm(y.data(), l.out, x.data(), l.in, l.w, l.row_stride(), T, l.out, l.in, !l.stored_in_out,
+         threads_for(double(T) * l.in * l.out));
     if (l.b) y.rowwise() += Eigen::Map<const RowVector>(l.b, l.out);
+}
+
+// GPT-2 files store q, k and v as one tensor ([dim, 3*dim] or [3*dim, dim]): the three
+// projections are then one product. The fused Linear, or nothing when they are separate tensors.
+std::optional<Linear> fused_qkv(const LayerWeights& L) {
+    const Linear &q = L.wq, &k = L.wk, &v = L.wv;
+    if (q.stored_in_out != k.stored_in_out || q.stored_in_out != v.stored_in_out || q.in != k.in ||
+        q.in != v.in || q.row_stride() != k.row_stride() || q.row_stride() != v.row_stride())
+        return std::nullopt;
+    auto next = [](const Linear& l) {  // where the following slice would start
+        return l.w + (l.stored_in_out ? size_t(l.out) : size_t(l.out) * l.row_stride());
+    };
+    if (k.w != next(q) || v.w != next(k)) return std::nullopt;
+    const bool no_bias = !q.b && !k.b && !v.b;
+    const bool one_bias = q.b && k.b == q.b + q.out && v.b == k.b + k.out;
+    if (!no_bias && !one_bias) return std::nullopt;
+    Linear fused = q;
+    fused.out = q.out + k.out + v.out;
+    fused.ld = q.row_stride();
+    if (q.stored_in_out && fused.ld != fused.out) return std::nullopt;
+    return fused;
 }
 
 // out = x / sqrt(mean(x^2) + eps) * gain, row by row (RMSNorm, llama).
@@ -85,16 +92,17 @@ void norm(MatrixRM& out, const MatrixRM& x, const Config& c, const float* gain, 
         rmsnorm(out, x, gain, c.norm_eps);
 }
 
-// Rotary position embedding on every head of q [T, n_heads*hd] (or k), position t = row t.
-// Interleaved rotates pairs (2i, 2i+1) like llama2.c; Half rotates (i, i + hd/2) like HF.
-void rope(MatrixRM& q, int head_dim, float theta, RopeStyle style) {
+// Rotary position embedding on every head of q [T, n_heads*hd] (or k); row t is at position
+// start + t. Interleaved rotates pairs (2i, 2i+1) like llama2.c; Half rotates (i, i + hd/2) like
+// HF.
+void rope(MatrixRM& q, int head_dim, float theta, RopeStyle style, int start) {
     const int n_heads = static_cast<int>(q.cols()) / head_dim;
     const int half = head_dim / 2;
     for (Eigen::Index t = 0; t < q.rows(); ++t) {
         for (int i = 0; i < half; ++i) {
             float freq =
                 1.0f / std::pow(theta, static_cast<float>(2 * i) / static_cast<float>(head_dim));
-            float angle = static_cast<float>(t) * freq;
+            float angle = static_cast<float>(start + t) * freq;
             float cos_a = std::cos(angle), sin_a = std::sin(angle);
             for (int h = 0; h < n_heads; ++h) {
                 int a = h * head_dim + (style == RopeStyle::Interleaved ? 2 * i : i);
@@ -107,39 +115,41 @@ void rope(MatrixRM& q, int head_dim, float theta, RopeStyle style) {
     }
 }
 
-// Causal softmax attention for every head. q [T, n_heads*hd], k and v [T, n_kv_heads*hd];
-// query heads share key/value heads in groups (grouped-query attention).
-// out [T, n_heads*hd]; pattern (if not null) receives every head's [T, T] weights stacked.
+// Causal softmax attention for every head, for the queries of positions start .. start+Tq-1
+// over the keys of positions 0 .. start+Tq-1. q [Tq, n_heads*hd], k and v [T, n_kv_heads*hd];
+// query heads share key/value heads in groups (grouped-query attention). out [Tq, n_heads*hd].
+// pattern (if not null, [n_heads*T, T]) receives each head's weights in rows h*T+start ...
 void attention(MatrixRM& out, const MatrixRM& q, const MatrixRM& k, const MatrixRM& v,
-               const Config& c, MatrixRM* pattern) {
-    const int T = static_cast<int>(q.rows());
+               const Config& c, int start, MatrixRM* pattern) {
+    const int Tq = static_cast<int>(q.rows());
+    const int T = static_cast<int>(k.rows());
     const int hd = c.head_dim();
     const int group = c.n_heads / c.n_kv_heads;
     const float scale = 1.0f / std::sqrt(static_cast<float>(hd));
-    out.resize(T, c.dim);
-    if (pattern) pattern->resize(static_cast<Eigen::Index>(c.n_heads) * T, T);
+    out.resize(Tq, c.dim);
 
-    const int n = threads_for(double(T) * T * hd * c.n_heads * 2);
+    const int n = threads_for(double(Tq) * T * hd * c.n_heads * 2);
 #pragma omp parallel for num_threads(n) schedule(static) if (n > 1)
     for (int h = 0; h < c.n_heads; ++h) {
         const int kvh = h / group;
         auto qh = q.middleCols(h * hd, hd);
         auto kh = k.middleCols(kvh * hd, hd);
         auto vh = v.middleCols(kvh * hd, hd);
-        MatrixRM scores = (qh * kh.transpose()) * scale;  // [T, T]
-        for (int t = 0; t < T; ++t) {
+        MatrixRM scores = (qh * kh.transpose()) * scale;  // [Tq, T]
+        for (int i = 0; i < Tq; ++i) {
             // softmax over keys 0..t; keys after t are masked to exactly 0
-            float max_score = scores.row(t).head(t + 1).maxCoeff();
+            const int t = start + i;
+            float max_score = scores.row(i).head(t + 1).maxCoeff();
             float sum = 0.0f;
             for (int s = 0; s <= t; ++s) {
-                scores(t, s) = std::exp(scores(t, s) - max_score);
-                sum += scores(t, s);
+                scores(i, s) = std::exp(scores(i, s) - max_score);
+                sum += scores(i, s);
             }
-            for (int s = 0; s <= t; ++s) scores(t, s) /= sum;
-            for (int s = t + 1; s < T; ++s) scores(t, s) = 0.0f;
+            for (int s = 0; s <= t; ++s) scores(i, s) /= sum;
+            for (int s = t + 1; s < T; ++s) scores(i, s) = 0.0f;
         }
         out.middleCols(h * hd, hd).noalias() = scores * vh;
-        if (pattern) pattern->middleRows(static_cast<Eigen::Index>(h) * T, T) = scores;
+        if (pattern) pattern->middleRows(static_cast<Eigen::Index>(h) * T + start, Tq) = scores;
     }
 }
 
@@ -169,46 +179,105 @@ void check_prompt(const Model& model, const std::vector<int>& ids) {
 
 }  // namespace
 
-Trace forward(const Model& model, const std::vector<int>& ids, const TraceOptions& options) {
+bool TraceOptions::covers(const TraceOptions& w) const {
+    return (residual || !w.residual) && (attention || !w.attention) &&
+           (sublayer_out || !w.sublayer_out) && (neurons || !w.neurons) &&
+           (final_norm || !w.final_norm) && (all_logits || !w.all_logits) &&
+           (keys_values || !w.keys_values);
+}
+
+int reusable_prefix(const Model& model, const Trace* reuse, const std::vector<int>& ids,
+                    const TraceOptions& options) {
+    if (!reuse || !reuse->options.keys_values || !reuse->options.covers(options)) return 0;
+    const Config& c = model.config;
+    if (static_cast<int>(reuse->layers.size()) != c.n_layers ||
+        reuse->layers[0].k.cols() != c.n_kv_heads * c.head_dim())
+        return 0;
+    const size_t limit = std::min(reuse->ids.size(), ids.size() - 1);
+    size_t p = 0;
+    while (p < limit && reuse->ids[p] == ids[p]) ++p;
+    return static_cast<int>(p);
+}
+
+Trace forward(const Model& model, const std::vector<int>& ids, const TraceOptions& options,
+              const Trace* reuse) {
     check_prompt(model, ids);
     const Config& c = model.config;
     const Weights& w = model.weights;
     const int T = static_cast<int>(ids.size());
+    // Positions 0..P-1 come from `reuse`; the Tn positions P..T-1 are computed.
+    const int P = reusable_prefix(model, reuse, ids, options);
+    const int Tn = T - P;
+    // Each captured activation: the reused rows, then the new ones.
+    auto capture = [&](MatrixRM& into, const MatrixRM& reused, const MatrixRM& fresh) {
+        into.resize(T, fresh.cols());
+        if (P > 0) into.topRows(P) = reused.topRows(P);
+        into.bottomRows(Tn) = fresh;
+    };
 
     Trace trace;
     trace.ids = ids;
+    trace.options = options;
+    trace.head_dim = c.head_dim();
+    trace.rotary = c.arch == Arch::Llama;
 
     // Embedding lookup (and learned positions for GPT-2).
-    MatrixRM x(T, c.dim);
-    for (int t = 0; t < T; ++t)
+    MatrixRM x(Tn, c.dim);
+    for (int t = 0; t < Tn; ++t)
         x.row(t) = Eigen::Map<const RowVector>(
-            w.token_embedding + static_cast<size_t>(ids[t]) * c.dim, c.dim);
-    if (options.residual) trace.embed = x;
+            w.token_embedding + static_cast<size_t>(ids[P + t]) * c.dim, c.dim);
+    if (options.residual) capture(trace.embed, reuse ? reuse->embed : x, x);
     if (c.arch == Arch::Gpt2) {
-        Eigen::Map<const MatrixRM> pos(w.position_embedding, T, c.dim);
-        if (options.residual) trace.pos_embed = pos;
+        Eigen::Map<const MatrixRM> pos(w.position_embedding + static_cast<size_t>(P) * c.dim, Tn,
+                                       c.dim);
+        if (options.residual) capture(trace.pos_embed, reuse ? reuse->pos_embed : x, pos);
         x += pos;
     }
 
-    MatrixRM xb, q, k, v, att, sub, gate, up;
+    MatrixRM xb, qkv, q, k, v, keys, values, att, sub, gate, up;
     trace.layers.resize(static_cast<size_t>(c.n_layers));
     for (int l = 0; l < c.n_layers; ++l) {
         const LayerWeights& L = w.layers[static_cast<size_t>(l)];
+        const LayerTrace* old = reuse ? &reuse->layers[static_cast<size_t>(l)] : nullptr;
         LayerTrace& lt = trace.layers[static_cast<size_t>(l)];
-        if (options.residual) lt.resid_pre = x;
+        if (options.residual) capture(lt.resid_pre, old ? old->resid_pre : x, x);
 
-        // Attention block.
+        // Attention block: new queries against every key and value, cached ones included.
         norm(xb, x, c, L.attn_norm, L.attn_norm_bias);
-        linear(q, xb, L.wq);
-        linear(k, xb, L.wk);
-        linear(v, xb, L.wv);
-        if (c.arch == Arch::Llama) {
-            rope(q, c.head_dim(), c.rope_theta, c.rope_style);
-            rope(k, c.head_dim(), c.rope_theta, c.rope_style);
+        if (const std::optional<Linear> qkv_weights = fused_qkv(L)) {
+            linear(qkv, xb, *qkv_weights);
+            q = qkv.leftCols(L.wq.out);
+            k = qkv.middleCols(L.wq.out, L.wk.out);
+            v = qkv.rightCols(L.wv.out);
+        } else {
+            linear(q, xb, L.wq);
+            linear(k, xb, L.wk);
+            linear(v, xb, L.wv);
         }
-        attention(att, q, k, v, c, options.attention ? &lt.pattern : nullptr);
+        if (c.arch == Arch::Llama) {
+            rope(q, c.head_dim(), c.rope_theta, c.rope_style, P);
+            rope(k, c.head_dim(), c.rope_theta, c.rope_style, P);
+        }
+        capture(keys, old ? old->k : k, k);
+        capture(values, old ? old->v : v, v);
+        MatrixRM* pattern = nullptr;
+        if (options.attention) {
+            pattern = &lt.pattern;
+            pattern->resize(static_cast<Eigen::Index>(c.n_heads) * T, T);
+            for (int h = 0; P > 0 && h < c.n_heads; ++h) {  // the cached queries' rows
+                const Eigen::Index row = static_cast<Eigen::Index>(h) * T;
+                const Eigen::Index old_row = static_cast<Eigen::Index>(h) * old->pattern.cols();
+                pattern->block(row, 0, P, P) = old->pattern.block(old_row, 0, P, P);
+                pattern->block(row, P, P, Tn).setZero();  // they cannot see the new keys
+            }
+        }
+        attention(att, q, keys, values, c, P, pattern);
+        if (options.keys_values) {
+            lt.k = std::move(keys);
+            lt.v = std::move(values);
+        }
         linear(sub, att, L.wo);
-        if (options.sublayer_out) lt.attn_out = sub;
+        if (options.sublayer_out) capture(lt.attn_out, old ? old->attn_out : sub, sub);
         x += sub;
 
         // MLP block.
@@ -221,18 +290,20 @@ Trace forward(const Model& model, const std::vector<int>& ids, const TraceOption
             linear(gate, xb, L.ffn_up);
             gelu(gate);
         }
-        if (options.neurons) lt.mlp_post = gate;
+        if (options.neurons) capture(lt.mlp_post, old ? old->mlp_post : gate, gate);
         linear(sub, gate, L.ffn_down);
-        if (options.sublayer_out) lt.mlp_out = sub;
+        if (options.sublayer_out) capture(lt.mlp_out, old ? old->mlp_out : sub, sub);
         x += sub;
-        if (options.residual) lt.resid_post = x;
+        if (options.residual) capture(lt.resid_post, old ? old->resid_post : x, x);
     }
 
     // Final norm and unembedding.
     norm(xb, x, c, w.final_norm, w.final_norm_bias);
-    if (options.final_norm) trace.ln_final = xb;
+    if (options.final_norm) capture(trace.ln_final, reuse ? reuse->ln_final : xb, xb);
     if (options.all_logits) {
-        linear(trace.logits, xb, w.unembed);
+        MatrixRM logits;
+        linear(logits, xb, w.unembed);
+        capture(trace.logits, reuse ? reuse->logits : logits, logits);
     } else {
         MatrixRM last = xb.bottomRows(1);
         linear(trace.logits, last, w.unembed);
@@ -268,6 +339,14 @@ std::vector<NamedActivation> named_activations(const Trace& trace) {
         const LayerTrace& lt = trace.layers[l];
         const std::string p = "blocks." + std::to_string(l) + ".";
         add(p + "hook_resid_pre", lt.resid_pre);
+        if (lt.k.size() > 0 && trace.head_dim > 0) {
+            // TransformerLens: keys after the rotary embedding are hook_rot_k.
+            const int64_t heads = lt.k.cols() / trace.head_dim;
+            out.push_back({p + (trace.rotary ? "attn.hook_rot_k" : "attn.hook_k"),
+                           {T, heads, trace.head_dim},
+                           lt.k.data()});
+            out.push_back({p + "attn.hook_v", {T, heads, trace.head_dim}, lt.v.data()});
+        }
         if (lt.pattern.size() > 0)
             out.push_back(
                 {p + "attn.hook_pattern", {lt.pattern.rows() / T, T, T}, lt.pattern.data()});
@@ -279,6 +358,17 @@ std::vector<NamedActivation> named_activations(const Trace& trace) {
     add("ln_final.hook_normalized", trace.ln_final);
     add("logits", trace.logits);
     return out;
+}
+
+double forward_flops(const Config& c, int tokens, bool all_logits, int cached) {
+    const double T = tokens, seen = cached + tokens;
+    const double mlp_in = (c.arch == Arch::Llama ? 2.0 : 1.0) * c.dim * c.hidden_dim;
+    const double per_layer = T * (double(c.dim) * (c.dim + 2.0 * c.kv_dim()) +  // q, k, v
+                                  double(c.dim) * c.dim +                       // output
+                                  mlp_in + double(c.hidden_dim) * c.dim) +      // MLP
+                             2.0 * T * seen * c.head_dim() * c.n_heads;  // scores, weighted sum
+    const double unembed = (all_logits ? T : 1.0) * c.dim * double(c.vocab_size);
+    return 2.0 * (c.n_layers * per_layer + unembed);
 }
 
 void set_threads(int n) {

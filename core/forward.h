@@ -19,8 +19,12 @@ struct TraceOptions {
     bool neurons = true;       // blocks.L.mlp.hook_post
     bool final_norm = true;    // ln_final.hook_normalized
     bool all_logits = true;    // logits at every position; false: the last position only
+    bool keys_values = true;   // blocks.L.attn.hook_k / hook_v: the key/value cache that lets
+                               // a longer prompt reuse this trace (forward's `reuse`)
 
-    static TraceOptions none() { return {false, false, false, false, false, false}; }
+    static TraceOptions none() { return {false, false, false, false, false, false, false}; }
+    // Whether a trace captured with these options has everything `wanted` asks for.
+    bool covers(const TraceOptions& wanted) const;
 };
 
 struct LayerTrace {
@@ -30,6 +34,7 @@ struct LayerTrace {
     auto head_pattern(int h) const {
         return pattern.middleRows(h * pattern.cols(), pattern.cols());
     }
+    MatrixRM k, v;        // [T, n_kv_heads * head_dim]: keys (after rotary embedding) and values
     MatrixRM attn_out;    // [T, dim]
     MatrixRM mlp_post;    // [T, hidden]: the neurons after the activation function
     MatrixRM mlp_out;     // [T, dim]
@@ -38,8 +43,11 @@ struct LayerTrace {
 
 struct Trace {
     std::vector<int> ids;
-    MatrixRM embed;      // hook_embed [T, dim]
-    MatrixRM pos_embed;  // hook_pos_embed [T, dim], GPT-2 only
+    TraceOptions options;  // what was captured
+    int head_dim = 0;
+    bool rotary = false;  // keys are stored after the rotary embedding (llama)
+    MatrixRM embed;       // hook_embed [T, dim]
+    MatrixRM pos_embed;   // hook_pos_embed [T, dim], GPT-2 only
     std::vector<LayerTrace> layers;
     MatrixRM ln_final;  // ln_final.hook_normalized [T, dim]
     MatrixRM logits;    // [T, vocab], or [1, vocab] (last position) without all_logits
@@ -56,13 +64,29 @@ std::vector<NamedActivation> named_activations(const Trace& trace);
 
 // Runs the model over `ids` (each < vocab_size, at most context_length of them).
 // Throws ps::Error for an empty prompt, an out-of-range id or a prompt that is too long.
+//
+// `reuse`, a trace of the same model captured with options covering `options` and the key/value
+// cache, saves the work of the positions it shares with `ids`: the longest common prefix of the
+// two prompts (all but the last token at most) is copied, and only the rest is computed,
+// attending to the cached keys and values. Appending a token thus costs one position, and
+// editing the prompt's end costs only the positions after the edit. Without a usable `reuse`
+// every position is computed. The result is the same either way, up to float rounding.
 Trace forward(const Model& model, const std::vector<int>& ids,
-              const TraceOptions& options = TraceOptions());
+              const TraceOptions& options = TraceOptions(), const Trace* reuse = nullptr);
+
+// How many leading positions forward() would take from `reuse` for `ids` and `options`.
+int reusable_prefix(const Model& model, const Trace* reuse, const std::vector<int>& ids,
+                    const TraceOptions& options);
 
 // The logit lens: final norm + unembedding applied to one residual vector [dim] -> [vocab].
 std::vector<float> logit_lens(const Model& model, const float* residual);
 // The same for every row of `residuals` [N, dim] at once -> [N, vocab] (one matrix product).
 MatrixRM logit_lens(const Model& model, const MatrixRM& residuals);
+
+// The floating-point operations of forward()'s matrix products over `tokens` new positions
+// after `cached` reused ones (2 per multiply-add; attention counted as computed, every query
+// against every key it sees, masked ones included). Norms and activations are not counted.
+double forward_flops(const Config& c, int tokens, bool all_logits, int cached = 0);
 
 // Sets the number of threads the engine uses; 0 = all cores (the default).
 void set_threads(int n);

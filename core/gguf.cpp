@@ -306,7 +306,9 @@ GgufFile::GgufFile(const std::string& path) : file_(std::make_unique<MappedFile>
 
     // Metadata.
     std::unordered_set<std::string> keys;
-    kvs_.reserve(n_kv);
+    // Counts are only bounded by the file size, and an entry takes more memory than file bytes:
+    // reserve no more than a real file has, and let a (real) longer list grow.
+    kvs_.reserve(std::min<uint64_t>(n_kv, 4096));
     for (uint64_t i = 0; i < n_kv; ++i) {
         GgufKv kv = read_kv(r, path, i);
         if (!keys.insert(kv.key).second) fail(path, key_what(kv.key) + ": duplicate key");
@@ -322,7 +324,7 @@ GgufFile::GgufFile(const std::string& path) : file_(std::make_unique<MappedFile>
 
     // Tensor infos.
     std::unordered_set<std::string> names;
-    tensors_.reserve(n_tensors);
+    tensors_.reserve(std::min<uint64_t>(n_tensors, 4096));
     for (uint64_t i = 0; i < n_tensors; ++i) {
         GgufTensor t = read_tensor_info(r, path, i);
         if (!names.insert(t.name).second) fail(path, "tensor '" + t.name + "': duplicate name");

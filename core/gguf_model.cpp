@@ -9,6 +9,7 @@
 #include "core/error.h"
 #include "core/gguf.h"
 #include "core/loader.h"
+#include "core/memory_budget.h"
 #include "core/quant.h"
 
 namespace ps {
@@ -52,11 +53,13 @@ std::vector<TokenType> token_types(const GgufFile& f, size_t n_tokens) {
 GgufVocab read_gguf_vocab(const GgufFile& f) {
     GgufVocab v;
     v.model = f.get_string("tokenizer.ggml.model");
+    // The count first: 10^8 strings would take gigabytes before the check.
+    const uint64_t count = f.array_size("tokenizer.ggml.tokens");
+    if (count > (1u << 22))
+        fail(f.path(), "key 'tokenizer.ggml.tokens': " + std::to_string(count) +
+                           " tokens, expected at most " + std::to_string(1u << 22));
     std::vector<std::string> tokens = f.get_string_array("tokenizer.ggml.tokens");
     if (tokens.empty()) fail(f.path(), "key 'tokenizer.ggml.tokens': the vocabulary is empty");
-    if (tokens.size() > (1u << 22))
-        fail(f.path(), "key 'tokenizer.ggml.tokens': " + std::to_string(tokens.size()) +
-                           " tokens, expected at most " + std::to_string(1u << 22));
     const size_t n = tokens.size();
     if (v.model == "llama") {
         SpmVocab& s = v.spm;
@@ -313,8 +316,24 @@ void load_gpt2(const GgufFile& f, Model& m, WeightLoader& w) {
     W.unembed = Linear{out ? out : W.token_embedding, nullptr, dim, c.vocab_size, false, 0};
 }
 
+// Tensors that can't be used in place from the mapping are dequantized to f32: refuse a file
+// whose conversion would not fit in memory before allocating any of it.
+void require_memory_for_f32(const GgufFile& f) {
+    uint64_t bytes = 0;
+    int converted = 0;
+    for (const GgufTensor& t : f.tensors()) {
+        const bool in_place =
+            t.type == ggml::F32 && reinterpret_cast<uintptr_t>(t.data) % alignof(float) == 0;
+        if (in_place || !dtype_from_ggml(t.type)) continue;
+        bytes += static_cast<uint64_t>(t.count) * sizeof(float);  // count < file size * 8
+        ++converted;
+    }
+    require_memory(f.path(), bytes, "converting " + std::to_string(converted) + " tensors to f32");
+}
+
 // Config, weights and inventory from `f`; the model still needs f's mapping.
 std::unique_ptr<Model> build_model(const GgufFile& f) {
+    require_memory_for_f32(f);
     auto model = std::make_unique<Model>();
     model->path = f.path();
     model->format = "gguf";

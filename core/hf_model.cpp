@@ -16,7 +16,9 @@
 
 #include "core/error.h"
 #include "core/half.h"
+#include "core/json_limits.h"
 #include "core/loader.h"
+#include "core/memory_budget.h"
 #include "core/safetensors.h"
 
 namespace ps {
@@ -45,9 +47,11 @@ json read_json_file(const std::string& path) {
     buffer << in.rdbuf();
     if (!in) fail(path, "cannot read");
     try {
-        return json::parse(buffer.str());
+        return json::parse(buffer.str(), json_depth_limit(path));
     } catch (const json::parse_error& e) {
         fail(path, "invalid JSON at byte " + std::to_string(e.byte) + ": " + e.what());
+    } catch (const json::exception& e) {  // e.g. a number too large for a double: 1e999
+        fail(path, std::string("invalid JSON: ") + e.what());
     }
 }
 
@@ -178,6 +182,23 @@ TensorStore open_weights(const fs::path& dir) {
     else
         fail(dir.string(), "no model.safetensors or model.safetensors.index.json");
     return store;
+}
+
+// F16/BF16 tensors (and misaligned F32 ones) are converted to f32: refuse a directory whose
+// conversion would not fit in memory before allocating any of it.
+void require_memory_for_f32(const TensorStore& store) {
+    uint64_t bytes = 0;
+    int converted = 0;
+    for (const auto& [name, st] : store.by_name) {
+        const SafetensorsTensor& t = *st.tensor;
+        const bool in_place =
+            t.dtype == "F32" && reinterpret_cast<uintptr_t>(t.data) % alignof(float) == 0;
+        if (in_place || (t.dtype != "F32" && t.dtype != "F16" && t.dtype != "BF16")) continue;
+        bytes += t.dtype == "F32" ? t.nbytes : t.nbytes * 2;  // nbytes <= the file's size
+        ++converted;
+    }
+    require_memory(store.weights_path, bytes,
+                   "converting " + std::to_string(converted) + " tensors to f32");
 }
 
 // Turns the directory's tensors into f32 pointers and records each in the inventory.
@@ -467,6 +488,7 @@ std::unique_ptr<Model> load_hf_directory(const std::string& dir_string) {
     model->name = display_name(dir, config);
 
     TensorStore store = open_weights(dir);
+    require_memory_for_f32(store);
     WeightReader reader{*model, store};
     if (arch == "GPT2LMHeadModel")
         load_gpt2(*model, cfg, reader, store);

@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <chrono>
 #include <cmath>
+#include <limits>
 #include <numeric>
 
 #include "core/error.h"
@@ -189,7 +190,11 @@ std::vector<NeuronActivation> top_neurons(const Trace& trace, int layer, int pos
     const int hidden = static_cast<int>(post.cols());
     k = std::clamp(k, 0, hidden);
     const float* row = post.data() + static_cast<Eigen::Index>(position) * hidden;
-    auto key = [&](int i) { return by_magnitude ? std::abs(row[i]) : row[i]; };
+    // NaN (from NaN weights) ranks last: sorting needs an order in which every pair compares.
+    auto key = [&](int i) {
+        const float v = by_magnitude ? std::abs(row[i]) : row[i];
+        return std::isnan(v) ? -std::numeric_limits<float>::infinity() : v;
+    };
     std::vector<int> order(static_cast<size_t>(hidden));
     std::iota(order.begin(), order.end(), 0);
     std::partial_sort(order.begin(), order.begin() + k, order.end(),

@@ -10,7 +10,7 @@ namespace ps {
 
 namespace fs = std::filesystem;
 
-std::unique_ptr<Model> load_model(const std::string& path, const LoadOptions& options) {
+static std::unique_ptr<Model> load_any_format(const std::string& path, const LoadOptions& options) {
     std::error_code ec;
     if (fs::is_directory(path, ec)) return load_hf_directory(path);
     if (!fs::exists(path, ec)) fail(path, "no such file or directory");
@@ -30,6 +30,12 @@ std::unique_ptr<Model> load_model(const std::string& path, const LoadOptions& op
              "a safetensors file needs the config.json of its Hugging Face directory beside it");
     }
     return load_llama2c(path, options);
+}
+
+std::unique_ptr<Model> load_model(const std::string& path, const LoadOptions& options) {
+    std::unique_ptr<Model> model = load_any_format(path, options);
+    note_non_finite_weights(*model);
+    return model;
 }
 
 }  // namespace ps

@@ -1,6 +1,9 @@
 #include "core/model.h"
 
+#include <cmath>
+#include <cstring>
 #include <string>
+#include <utility>
 
 #include "core/error.h"
 
@@ -91,6 +94,39 @@ ParamKind classify_tensor(const std::string& name, size_t rank) {
     if (ends_with(name, ".bias") || ends_with(name, "_b")) return ParamKind::Bias;
     if (has("embd") || has("embed") || has("wte") || has("wpe")) return ParamKind::Embedding;
     return rank == 1 ? ParamKind::Bias : ParamKind::Weight;
+}
+
+// The number of NaN and of infinite values among n floats. The common case, none, is one pass
+// over the exponent bits (all ones for both), which vectorizes.
+static std::pair<int64_t, int64_t> count_non_finite(const float* x, int64_t n) {
+    int64_t special = 0;
+    for (int64_t i = 0; i < n; ++i) {
+        uint32_t bits;
+        std::memcpy(&bits, x + i, sizeof bits);
+        special += (bits & 0x7F800000u) == 0x7F800000u;
+    }
+    if (special == 0) return {0, 0};
+    int64_t nan = 0;
+    for (int64_t i = 0; i < n; ++i) nan += std::isnan(x[i]);
+    return {nan, special - nan};
+}
+
+void note_non_finite_weights(Model& model) {
+    constexpr int kMaxListed = 8;
+    int bad_tensors = 0;
+    for (const TensorInfo& t : model.tensors) {
+        if (!t.data) continue;
+        const auto [nan, inf] = count_non_finite(t.data, t.count);
+        if (nan + inf == 0) continue;
+        if (++bad_tensors <= kMaxListed)
+            model.warnings.push_back("tensor '" + t.name + "' has " + std::to_string(nan) +
+                                     " NaN and " + std::to_string(inf) +
+                                     " infinite values; what is computed from it will be NaN or "
+                                     "infinite");
+    }
+    if (bad_tensors > kMaxListed)
+        model.warnings.push_back(std::to_string(bad_tensors - kMaxListed) +
+                                 " more tensors hold NaN or infinite values");
 }
 
 static void check_linear(const std::string& path, const Linear& l, int in, int out,

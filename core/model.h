@@ -104,6 +104,10 @@ class Model {
     std::vector<TensorInfo> tensors;
     std::unique_ptr<Tokenizer> tokenizer;
 
+    // Problems that don't stop the model from loading, for the user to see: tensors holding
+    // NaN or infinite values (load_model fills it with note_non_finite_weights).
+    std::vector<std::string> warnings;
+
     // Storage the pointers above point into.
     std::vector<std::unique_ptr<MappedFile>> files;
     std::vector<std::vector<float>> owned;
@@ -119,6 +123,10 @@ class Model {
     // ps::Error naming `path` and what is missing or wrong.
     void validate() const;
 };
+
+// Adds a warning to `model.warnings` for each tensor holding NaN or infinite values. Such a
+// model still loads, so the broken tensors can be inspected; what is computed from them is NaN.
+void note_non_finite_weights(Model& model);
 
 // Guesses a tensor's kind from its name ("*.bias" -> Bias, norms -> Norm, embeddings ...).
 ParamKind classify_tensor(const std::string& name, size_t rank);

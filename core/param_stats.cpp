@@ -3,6 +3,7 @@
 #include <Eigen/Core>
 #include <algorithm>
 #include <cmath>
+#include <iterator>
 #include <limits>
 
 #include "core/error.h"
@@ -24,10 +25,13 @@ int64_t nearest_rank(double q, int64_t n) {
     return std::clamp<int64_t>(rank, 1, n) - 1;
 }
 
+// n: the number of finite values (NaN would break nth_element's ordering).
 void exact_percentiles(const ValueSpans& values, int64_t n, ValueStats& s) {
     std::vector<float> all;
     all.reserve(static_cast<size_t>(n));
-    for (const auto& span : values) all.insert(all.end(), span.begin(), span.end());
+    for (const auto& span : values)
+        std::copy_if(span.begin(), span.end(), std::back_inserter(all),
+                     [](float v) { return std::isfinite(v); });
     for (int i = 0; i < 7; ++i) {
         auto nth = all.begin() + nearest_rank(kPercentiles[i], n);
         std::nth_element(all.begin(), nth, all.end());
@@ -60,26 +64,36 @@ ValueStats value_stats(const ValueSpans& values, double near_zero_threshold,
     s.max = -s.min;
     for (const auto& span : values)
         for (float v : span) {
+            if (!std::isfinite(v)) {
+                ++s.non_finite;
+                continue;
+            }
             sum += v;
             s.min = std::min<double>(s.min, v);
             s.max = std::max<double>(s.max, v);
         }
-    s.mean = sum / double(s.count);
+    const int64_t n = s.count - s.non_finite;
+    if (n == 0) {
+        s.min = s.max = 0;
+        return s;
+    }
+    s.mean = sum / double(n);
     double squares = 0;  // second pass: accurate even when the mean is large
     for (const auto& span : values)
-        for (float v : span) squares += (v - s.mean) * (v - s.mean);
-    s.std = std::sqrt(squares / double(s.count));
+        for (float v : span)
+            if (std::isfinite(v)) squares += (v - s.mean) * (v - s.mean);
+    s.std = std::sqrt(squares / double(n));
     s.near_zero_threshold = near_zero_threshold > 0
                                 ? near_zero_threshold
                                 : 1e-3 * std::max(std::abs(s.min), std::abs(s.max));
     int64_t near = 0;
     for (const auto& span : values)
-        for (float v : span) near += std::abs(v) < s.near_zero_threshold;
-    s.near_zero = double(near) / double(s.count);
-    if (s.count <= exact_percentile_limit)
-        exact_percentiles(values, s.count, s);
+        for (float v : span) near += std::abs(v) < s.near_zero_threshold;  // false for NaN, inf
+    s.near_zero = double(near) / double(n);
+    if (n <= exact_percentile_limit)
+        exact_percentiles(values, n, s);
     else
-        histogram_percentiles(values, s.count, s);
+        histogram_percentiles(values, n, s);
     return s;
 }
 
@@ -93,6 +107,8 @@ Histogram histogram(const ValueSpans& values, int bins, double lo, double hi) {
     if (bins < 1 || bins > (1 << 20))
         throw Error("histogram: bins must be 1..1048576, got " + std::to_string(bins));
     if (!(hi >= lo)) throw Error("histogram: the range must have lo <= hi");
+    if (!std::isfinite(lo) || !std::isfinite(hi))
+        throw Error("histogram: the range must be finite");
     Histogram h;
     h.lo = lo;
     h.hi = hi > lo ? hi : lo + 1.0;  // a constant tensor still gets a visible bar
@@ -104,8 +120,10 @@ Histogram histogram(const ValueSpans& values, int bins, double lo, double hi) {
                 ++h.outside;
                 continue;
             }
-            const auto bin = static_cast<int>((double(v) - h.lo) * scale);
-            ++h.counts[static_cast<size_t>(std::min(bin, bins - 1))];
+            // Compared before converting: a float-to-int conversion out of range is undefined.
+            const double x = (double(v) - h.lo) * scale;
+            const int bin = x < double(bins - 1) ? static_cast<int>(x) : bins - 1;
+            ++h.counts[static_cast<size_t>(bin)];
         }
     return h;
 }
@@ -174,7 +192,9 @@ std::vector<std::pair<int, float>> nearest_tokens(const Model& model, int token,
     for (int i = 0; i < c.vocab_size; ++i) {
         if (i == token) continue;
         const float denom = norms[i] * norms[token];
-        all.emplace_back(i, denom > 0 ? dots[i] / denom : 0.0f);
+        const float cos = denom > 0 ? dots[i] / denom : 0.0f;
+        // NaN (from NaN weights) ranks last: sorting needs an order in which every pair compares.
+        all.emplace_back(i, std::isnan(cos) ? -std::numeric_limits<float>::infinity() : cos);
     }
     const size_t n = std::min<size_t>(static_cast<size_t>(std::max(k, 0)), all.size());
     std::partial_sort(all.begin(), all.begin() + static_cast<std::ptrdiff_t>(n), all.end(),

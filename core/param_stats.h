@@ -18,6 +18,9 @@ using ValueSpans = std::vector<std::span<const float>>;
 
 struct ValueStats {
     int64_t count = 0;
+    // NaN or infinite values (a diverged or corrupt checkpoint): part of `count`, left out of
+    // every statistic below, which describe the finite values (all 0 when there are none).
+    int64_t non_finite = 0;
     double mean = 0, std = 0, min = 0, max = 0;
     double near_zero = 0;  // fraction with |x| < near_zero_threshold
     double near_zero_threshold = 0;
@@ -35,8 +38,8 @@ inline constexpr int64_t kExactPercentileLimit = int64_t(1) << 24;
 ValueStats value_stats(const ValueSpans& values, double near_zero_threshold = 0,
                        int64_t exact_percentile_limit = kExactPercentileLimit);
 
-// `bins` equal bins over [lo, hi]; the last bin includes hi. Values outside [lo, hi] (and NaN)
-// are counted in `outside`, so counts + outside always equals the selection's element count.
+// `bins` equal bins over [lo, hi] (finite); the last bin includes hi. Values outside [lo, hi] (and
+// NaN) are counted in `outside`, so counts + outside always equals the selection's element count.
 struct Histogram {
     double lo = 0, hi = 0;
     std::vector<int64_t> counts;

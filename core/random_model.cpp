@@ -7,9 +7,7 @@
 
 namespace ps {
 
-namespace {
-
-Config shape_config(const std::string& shape) {
+Config random_model_config(const std::string& shape) {
     Config c;
     if (shape == "gpt2-124m" || shape == "gpt2-tiny") {
         const bool tiny = shape == "gpt2-tiny";
@@ -38,8 +36,6 @@ Config shape_config(const std::string& shape) {
     return c;
 }
 
-}  // namespace
-
 std::vector<std::string> random_model_shapes() {
     return {"gpt2-124m", "gpt2-tiny", "llama-15m", "llama-110m"};
 }
@@ -47,7 +43,7 @@ std::vector<std::string> random_model_shapes() {
 std::unique_ptr<Model> make_random_model(const std::string& shape, uint64_t seed) {
     auto model = std::make_unique<Model>();
     Config& c = model->config;
-    c = shape_config(shape);
+    c = random_model_config(shape);
     model->path = "random:" + shape;
     model->format = "random";
     model->name = shape + " (random weights)";
@@ -91,9 +87,20 @@ std::unique_ptr<Model> make_random_model(const std::string& shape, uint64_t seed
         LayerWeights& L = w.layers[static_cast<size_t>(l)];
         const std::string p = "blk." + std::to_string(l) + ".";
         norm(p + "attn_norm", l, &L.attn_norm, &L.attn_norm_bias);
-        L.wq = linear(p + "attn_q", c.dim, c.dim, l);
-        L.wk = linear(p + "attn_k", c.dim, c.kv_dim(), l);
-        L.wv = linear(p + "attn_v", c.dim, c.kv_dim(), l);
+        if (gpt2) {
+            // One fused tensor, as GPT-2 files store q, k and v (and as the engine then uses it).
+            const Linear qkv = linear(p + "attn_qkv", c.dim, 3 * c.dim, l);
+            L.wq = L.wk = L.wv = qkv;
+            L.wq.out = L.wk.out = L.wv.out = c.dim;
+            L.wk.w = qkv.w + static_cast<size_t>(c.dim) * c.dim;
+            L.wv.w = qkv.w + 2 * static_cast<size_t>(c.dim) * c.dim;
+            L.wk.b = qkv.b + c.dim;
+            L.wv.b = qkv.b + 2 * c.dim;
+        } else {
+            L.wq = linear(p + "attn_q", c.dim, c.dim, l);
+            L.wk = linear(p + "attn_k", c.dim, c.kv_dim(), l);
+            L.wv = linear(p + "attn_v", c.dim, c.kv_dim(), l);
+        }
         L.wo = linear(p + "attn_output", c.dim, c.dim, l);
         norm(p + "ffn_norm", l, &L.ffn_norm, &L.ffn_norm_bias);
         if (!gpt2) L.ffn_gate = linear(p + "ffn_gate", c.dim, c.hidden_dim, l);

@@ -13,6 +13,8 @@ namespace ps {
 
 // "gpt2-124m", "gpt2-tiny", "llama-15m", "llama-110m".
 std::vector<std::string> random_model_shapes();
+// The configuration of a built-in shape; throws ps::Error for an unknown one.
+Config random_model_config(const std::string& shape);
 
 // Weights uniform in [-0.035, 0.035] (std 0.02, as GPT-2's initialization), norm gains 1,
 // biases 0; a byte-level tokenizer padded with unused tokens to the vocabulary size.

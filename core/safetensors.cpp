@@ -9,6 +9,7 @@
 #include <nlohmann/json.hpp>
 
 #include "core/error.h"
+#include "core/json_limits.h"
 
 namespace ps {
 
@@ -133,10 +134,12 @@ SafetensorsFile::SafetensorsFile(const std::string& path)
     const char* text = reinterpret_cast<const char*>(bytes + 8);
     json header;
     try {
-        header = json::parse(text, text + header_bytes);
+        header = json::parse(text, text + header_bytes, json_depth_limit(path));
     } catch (const json::parse_error& e) {
         fail(path, "invalid JSON header at byte " + std::to_string(e.byte) + " of " +
                        std::to_string(header_bytes) + ": " + e.what());
+    } catch (const json::exception& e) {  // e.g. a number too large for a double: 1e999
+        fail(path, std::string("invalid JSON header: ") + e.what());
     }
     if (!header.is_object()) fail(path, "header is not a JSON object");
 

@@ -16,6 +16,7 @@
 #include <sstream>
 
 #include "core/error.h"
+#include "core/json_limits.h"
 #include "core/tokenizer.h"
 
 namespace ps {
@@ -81,10 +82,16 @@ struct BinReader {
 // ---- Hugging Face JSON ----
 
 json read_json(const std::string& path) {
+    // Parsed JSON takes about ten times its text: refuse what no real tokenizer file reaches.
+    constexpr uintmax_t kMaxJsonBytes = uintmax_t(256) << 20;
+    std::error_code ec;
+    if (const uintmax_t size = fs::file_size(path, ec); !ec && size > kMaxJsonBytes)
+        fail(path, "is " + std::to_string(size) + " bytes; a tokenizer's JSON file is at most " +
+                       std::to_string(kMaxJsonBytes >> 20) + " MB");
     const std::string text = read_file(path);
     try {
-        return json::parse(text);
-    } catch (const json::parse_error& e) {
+        return json::parse(text, json_depth_limit(path));
+    } catch (const json::exception& e) {  // also a number too large for a double: 1e999
         // e.what() is "[json.exception.parse_error.101] parse error at line L, column C: ..."
         std::string what = e.what();
         if (const size_t end = what.find("] "); end != std::string::npos) what.erase(0, end + 2);
@@ -442,6 +449,13 @@ std::unique_ptr<Tokenizer> load_llama2c_tokenizer(const std::string& path, int v
                           : is_byte_piece(p) ? TokenType::Byte
                                              : TokenType::Normal);
     }
+    // The format has no token count: bytes left over mean the tokenizer has more tokens than the
+    // checkpoint's vocabulary, i.e. it belongs to another model.
+    if (in.pos != data.size())
+        fail(path, std::to_string(data.size() - in.pos) + " bytes follow the " +
+                       std::to_string(vocab_size) +
+                       " tokens of the model's vocabulary; expected the tokenizer of this model, "
+                       "not of a model with a larger vocabulary");
     v.bos_id = 1;
     v.eos_id = 2;
     v.unk_id = 0;

@@ -7,6 +7,7 @@
 
 #include "core/error.h"
 #include "core/half.h"
+#include "core/json_limits.h"
 #include "core/safetensors.h"
 
 namespace ps {
@@ -90,8 +91,8 @@ Checkpoint load_checkpoint(const std::string& path) {
         size_t used = 0;
         c.step = std::stoi(meta("step"), &used);
         if (used != meta("step").size() || c.step < 0) throw std::invalid_argument("step");
-        c.settings = json::parse(meta("settings"));
-        c.corpus = json::parse(meta("corpus"));
+        c.settings = json::parse(meta("settings"), json_depth_limit(path));
+        c.corpus = json::parse(meta("corpus"), json_depth_limit(path));
     } catch (const Error&) {
         throw;
     } catch (const std::exception& e) {

@@ -2,6 +2,7 @@
 // references, --help for every command, and errors as one "error:" line with a non-zero exit.
 #include <QTemporaryDir>
 #include <QtTest>
+#include <cmath>
 #include <fstream>
 #include <nlohmann/json.hpp>
 #include <sstream>
@@ -151,6 +152,34 @@ class TestCli : public QObject {
         QCOMPARE(post->shape, (std::vector<int64_t>{5, 172}));
         QVERIFY(file.find("logits") && file.find("hook_embed") &&
                 file.find("ln_final.hook_normalized"));
+    }
+
+    // The benchmark's quick mode (CI runs it too, so it cannot rot): every figure README's
+    // performance table needs is there and is a positive, finite number; no time is asserted.
+    void bench_quick_json() {
+        for (const char* shape : {"gpt2-tiny", "llama-15m"}) {
+            const json j = run_json({"bench", "--shape", shape, "--quick", "--json", "--tokens",
+                                     "16", "--threads", "1", "--repeats", "1"});
+            QVERIFY2(j.is_object(), shape);
+            for (const char* key :
+                 {"forward_ms", "forward_no_trace_ms", "forward_last_logits_ms", "append_ms",
+                  "logit_lens_ms", "sampling_ms", "forward_gflop", "forward_gflops", "gemm_gflops",
+                  "gemm_2048_gflops", "efficiency", "trace_mb"}) {
+                QVERIFY2(j.contains(key) && j[key].is_number(), key);
+                QVERIFY2(j[key].get<double>() > 0 && std::isfinite(j[key].get<double>()), key);
+            }
+            QVERIFY(j["trace_overhead"].is_number());
+            QVERIFY(j["kernel"].get<std::string>().find("sgemm") != std::string::npos ||
+                    j["kernel"].get<std::string>().find("Eigen") != std::string::npos);
+            QCOMPARE(j["tokens"].get<int>(), 16);
+            // The FLOP count is the engine's formula for this shape.
+            QVERIFY(j["forward_gflop"].get<double>() > 0.0005);
+            if (std::string(shape) == "gpt2-tiny") {  // opened from a file in a fresh process
+                for (const char* key : {"load_ms", "first_analysis_ms", "peak_rss_mb", "file_mb"})
+                    QVERIFY2(j.contains(key) && j[key].get<double>() > 0, key);
+                QVERIFY(j["peak_rss_mb"].get<double>() > j["file_mb"].get<double>());
+            }
+        }
     }
 
     void errors_are_one_line_and_non_zero() {

@@ -7,7 +7,9 @@
 
 #include "core/error.h"
 #include "core/forward.h"
+#include "core/gemm.h"
 #include "core/loader.h"
+#include "core/random_model.h"
 #include "tests/support/shared_data.h"
 
 namespace {
@@ -201,6 +203,153 @@ class TestForward : public QObject {
               "blocks.0.hook_attn_out", "blocks.0.mlp.hook_post", "blocks.4.hook_mlp_out",
               "blocks.4.hook_resid_post", "ln_final.hook_normalized", "logits"})
             QVERIFY2(std::find(names.begin(), names.end(), n) != names.end(), n);
+    }
+
+    // A trace reused for a longer prompt gives the same activations as a pass over all of it,
+    // for llama (rotary positions continue at the cached length) and GPT-2 (learned positions,
+    // fused q/k/v), whether one token or several are new, or the prompt's end was edited.
+    void reuse_matches_full_pass_data() {
+        QTest::addColumn<QString>("which");
+        QTest::newRow("stories260K llama") << "stories260K";
+        QTest::newRow("gpt2-tiny random") << "gpt2-tiny";
+    }
+    void reuse_matches_full_pass() {
+        QFETCH(QString, which);
+        std::unique_ptr<ps::Model> model;
+        if (which == "stories260K") {
+            PS_REQUIRE_SHARED(path, "models/stories260K/stories260K.bin");
+            model = ps::load_model(path);
+        } else {
+            model = ps::make_random_model("gpt2-tiny");
+        }
+        std::vector<int> ids;
+        for (int i = 0; i < 40; ++i) ids.push_back((i * 37 + 11) % model->config.vocab_size);
+        const ps::Trace full = ps::forward(*model, ids);
+        auto prefix = [&](size_t n) { return std::vector<int>(ids.begin(), ids.begin() + n); };
+        auto same_as_full = [&](const ps::Trace& t, const char* what) {
+            const auto a = ps::named_activations(t), b = ps::named_activations(full);
+            QCOMPARE(a.size(), b.size());
+            double worst = 0;
+            for (size_t i = 0; i < a.size(); ++i) {
+                QCOMPARE(a[i].name, b[i].name);
+                QCOMPARE(a[i].shape, b[i].shape);
+                int64_t n = 1;
+                for (int64_t d : a[i].shape) n *= d;
+                for (int64_t j = 0; j < n; ++j)
+                    worst = std::max(worst, std::abs(double(a[i].data[j]) - b[i].data[j]));
+            }
+            qInfo("%s: max |reused - full| over every activation = %.3g", what, worst);
+            QVERIFY2(worst <= 1e-4, what);
+        };
+
+        // Append one token.
+        const ps::Trace base = ps::forward(*model, prefix(ids.size() - 1));
+        QCOMPARE(ps::reusable_prefix(*model, &base, ids, ps::TraceOptions()), int(ids.size()) - 1);
+        same_as_full(ps::forward(*model, ids, ps::TraceOptions(), &base), "append one");
+        // Append several, from a short start.
+        const ps::Trace start = ps::forward(*model, prefix(7));
+        same_as_full(ps::forward(*model, ids, ps::TraceOptions(), &start), "append 33");
+        // Grow one token at a time, each pass reusing the one before.
+        ps::Trace grown = ps::forward(*model, prefix(1));
+        for (size_t n = 2; n <= ids.size(); ++n)
+            grown = ps::forward(*model, prefix(n), ps::TraceOptions(), &grown);
+        same_as_full(grown, "grown one by one");
+        // An edit at position 30: only the common prefix (30 positions) is reused.
+        std::vector<int> edited = ids;
+        edited[30] = (edited[30] + 1) % model->config.vocab_size;
+        const ps::Trace other = ps::forward(*model, edited);
+        QCOMPARE(ps::reusable_prefix(*model, &other, ids, ps::TraceOptions()), 30);
+        same_as_full(ps::forward(*model, ids, ps::TraceOptions(), &other), "after an edit");
+        // The same prompt again: all but the last position are reused.
+        QCOMPARE(ps::reusable_prefix(*model, &full, ids, ps::TraceOptions()), int(ids.size()) - 1);
+        // A trace without the key/value cache, or without what is asked for, is not reused.
+        const ps::Trace bare = ps::forward(*model, prefix(20), ps::TraceOptions::none());
+        QCOMPARE(ps::reusable_prefix(*model, &bare, ids, ps::TraceOptions::none()), 0);
+        ps::TraceOptions cache_only = ps::TraceOptions::none();
+        cache_only.keys_values = true;
+        const ps::Trace cached = ps::forward(*model, prefix(20), cache_only);
+        QCOMPARE(ps::reusable_prefix(*model, &cached, ids, cache_only), 20);
+        QCOMPARE(ps::reusable_prefix(*model, &cached, ids, ps::TraceOptions()), 0);
+        // Key and value hooks are named as TransformerLens names them.
+        const std::string k_name = model->config.arch == ps::Arch::Llama
+                                       ? "blocks.0.attn.hook_rot_k"
+                                       : "blocks.0.attn.hook_k";
+        bool found = false;
+        for (const auto& a : ps::named_activations(full))
+            if (a.name == k_name) {
+                found = true;
+                QCOMPARE(a.shape,
+                         (std::vector<int64_t>{int64_t(ids.size()), model->config.n_kv_heads,
+                                               model->config.head_dim()}));
+            }
+        QVERIFY2(found, k_name.c_str());
+    }
+
+    // Both matrix-multiply kernels agree with plain loops, in both weight layouts, on sizes that
+    // are not multiples of any vector width and with row strides wider than the rows.
+    void gemm_kernels_match_loops() {
+        const int m = 37, n = 301, k = 129, lda = 131, ldb_t = 133, ldb = 307, ldc = 305;
+        std::vector<float> a(size_t(m) * lda), bt(size_t(n) * ldb_t), b(size_t(k) * ldb);
+        for (size_t i = 0; i < a.size(); ++i) a[i] = std::sin(0.37f * float(i));
+        for (size_t i = 0; i < bt.size(); ++i) bt[i] = std::cos(0.11f * float(i));
+        for (int i = 0; i < k; ++i)
+            for (int j = 0; j < n; ++j) b[size_t(i) * ldb + j] = bt[size_t(j) * ldb_t + i];
+        std::vector<double> expected(size_t(m) * n, 0.0);
+        for (int i = 0; i < m; ++i)
+            for (int j = 0; j < n; ++j)
+                for (int p = 0; p < k; ++p)
+                    expected[size_t(i) * n + j] +=
+                        double(a[size_t(i) * lda + p]) * bt[size_t(j) * ldb_t + p];
+        for (ps::GemmKernel kernel : {ps::GemmKernel::Eigen, ps::GemmKernel::OneDnn}) {
+            if (!ps::gemm_kernel_available(kernel)) continue;
+            ps::set_gemm_kernel(kernel);
+            for (bool transposed : {true, false})
+                for (int threads : {1, 2}) {
+                    std::vector<float> c(size_t(m) * ldc, -7.0f);
+                    ps::gemm(c.data(), ldc, a.data(), lda, transposed ? bt.data() : b.data(),
+                             transposed ? ldb_t : ldb, m, n, k, transposed, threads);
+                    double worst = 0;
+                    for (int i = 0; i < m; ++i)
+                        for (int j = 0; j < n; ++j)
+                            worst = std::max(worst, std::abs(c[size_t(i) * ldc + j] -
+                                                             expected[size_t(i) * n + j]));
+                    QVERIFY2(worst < 1e-4,
+                             qPrintable(QString::fromStdString(ps::gemm_kernel_name(kernel))));
+                    QCOMPARE(c[size_t(n)], -7.0f);  // the stride's padding is left alone
+                }
+        }
+        ps::set_gemm_kernel(ps::GemmKernel::OneDnn);  // the shipped default
+    }
+
+    // The pass agrees with the naive llama whichever kernel runs it.
+    void both_kernels_match_naive() {
+        PS_REQUIRE_SHARED(path, "models/stories260K/stories260K.bin");
+        QVERIFY2(ps::gemm_kernel_available(ps::GemmKernel::OneDnn),
+                 "the shipped build runs big products on oneDNN");
+        auto model = ps::load_model(path);
+        const auto expected = NaiveLlama(path).run(kPrompt);
+        for (ps::GemmKernel kernel : {ps::GemmKernel::Eigen, ps::GemmKernel::OneDnn}) {
+            ps::set_gemm_kernel(kernel);
+            const ps::Trace trace = ps::forward(*model, kPrompt);
+            double worst = 0;
+            for (size_t t = 0; t < kPrompt.size(); ++t)
+                for (int v = 0; v < model->config.vocab_size; ++v)
+                    worst = std::max(worst, std::abs(double(trace.logits(Eigen::Index(t), v)) -
+                                                     expected[t][size_t(v)]));
+            qInfo("%s: max |logits - naive| = %.3g", ps::gemm_kernel_name(kernel).c_str(), worst);
+            QVERIFY(worst <= 1e-4);
+        }
+        ps::set_gemm_kernel(ps::GemmKernel::OneDnn);
+    }
+
+    // The FLOP count: GPT-2 124M over 128 tokens with every position's logits is the 32.2 GFLOP
+    // the performance issue's reference figures were measured on.
+    void counts_forward_flops() {
+        const ps::Config c = ps::random_model_config("gpt2-124m");
+        QCOMPARE(std::round(ps::forward_flops(c, 128, true) / 1e8) / 10, 32.2);
+        // One appended token after 127 cached: every weight once plus the unembedding.
+        const double append = ps::forward_flops(c, 1, false, 127);
+        QVERIFY(append > 2.0 * 124e6 * 0.95 && append < 2.0 * 124e6 * 1.05);
     }
 
     void rejects_bad_prompts() {

@@ -5,6 +5,8 @@
 #include <cmath>
 #include <map>
 
+#include "views/theme.h"
+
 namespace ps {
 
 namespace {
@@ -73,6 +75,7 @@ void AttentionLinesLayer::draw(QCPPainter* painter) {
         }
     }
 
+    const QColor ink = Appearance::instance().themed(kText);  // readable in the dark theme
     const QFont font = mono_font(p.font());
     QFont bold = font;
     bold.setBold(true);
@@ -99,10 +102,10 @@ void AttentionLinesLayer::draw(QCPPainter* painter) {
             painter->drawRoundedRect(key_box, 3, 3);
         }
         painter->setFont(t == p.selected_ ? bold : font);
-        painter->setPen(t == p.selected_ ? QColor(Qt::white) : kText);
+        painter->setPen(t == p.selected_ ? QColor(Qt::white) : ink);
         painter->drawText(query_box, Qt::AlignCenter, text);
         painter->setFont(font);
-        painter->setPen(kText);
+        painter->setPen(ink);
         painter->drawText(key_box, Qt::AlignCenter, text);
     }
 
@@ -116,7 +119,7 @@ void AttentionLinesLayer::draw(QCPPainter* painter) {
         painter->setPen(Qt::NoPen);
         painter->setBrush(AttentionLines::headColor(static_cast<int>(i)));
         painter->drawRect(QRectF(lx, ly - 5, 10, 10));
-        painter->setPen(kText);
+        painter->setPen(ink);
         painter->drawText(QPointF(lx + 13, ly + fm.ascent() / 2 - 1), name);
         lx += 13 + fm.horizontalAdvance(name) + 10;
     }

@@ -45,6 +45,7 @@ EmbeddingsView::EmbeddingsView(Session* session, QWidget* parent)
     });
     connect(chart_, &EmbeddingsChart::rowClicked, session_, &Session::selectPosition);
     connect(session_, &Session::analysisReady, this, &EmbeddingsView::refresh);
+    connect(session_, &Session::layerAnalysisReady, this, &EmbeddingsView::refresh);
     connect(session_, &Session::modelChanged, this, &EmbeddingsView::refresh);
     connect(session_, &Session::selectionChanged, this, &EmbeddingsView::refresh);
     refresh();

@@ -114,6 +114,7 @@ LogitLensView::LogitLensView(Session* session, QWidget* parent)
                       [this](const QString& path) { return exportCsv(path); });
     });
     connect(session_, &Session::analysisReady, this, &LogitLensView::refresh);
+    connect(session_, &Session::layerAnalysisReady, this, &LogitLensView::refresh);
     connect(session_, &Session::modelChanged, this, &LogitLensView::refresh);
     connect(session_, &Session::selectionChanged, this, &LogitLensView::updateSelection);
     refresh();

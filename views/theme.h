@@ -1,0 +1,63 @@
+// The app's look for presenting: a theme (the system's, a high-contrast light one, a dark one)
+// and a font scale (Ctrl +/−), applied to the whole application — widgets through the
+// palette and the application font, every QCustomPlot through a hook run before each replot
+// (backgrounds, axes, tick labels, grids, legends and their fonts), so views need no code of
+// their own. Colours a view chose itself (a coloured axis, the bars) are kept; its black, white
+// and grey ones follow the theme.
+#pragma once
+
+#include <QColor>
+#include <QFont>
+#include <QObject>
+#include <QPalette>
+#include <QString>
+
+class QCustomPlot;
+
+namespace ps {
+
+enum class Theme { System, HighContrastLight, Dark };
+
+const char* theme_name(Theme t);  // "system", "light", "dark"
+bool parse_theme(const QString& name, Theme* out);
+
+class Appearance : public QObject {
+    Q_OBJECT
+  public:
+    static Appearance& instance();
+
+    Theme theme() const { return theme_; }
+    void setTheme(Theme theme);
+    double fontScale() const { return font_scale_; }
+    void setFontScale(double scale);  // clamped to [kMinScale, kMaxScale]
+    void zoomIn() { setFontScale(font_scale_ * kStep); }
+    void zoomOut() { setFontScale(font_scale_ / kStep); }
+
+    // What a view's own colour becomes under the theme (greys invert in the dark theme).
+    QColor themed(const QColor& original) const;
+    // Hooks `plot` (once) so every replot applies the theme; done for all plots on a change.
+    void watch(QCustomPlot* plot);
+    // Hooks every plot that exists and repaints them all.
+    void refreshAll();
+
+    static constexpr double kMinScale = 0.5, kMaxScale = 4.0, kStep = 1.15;
+
+  signals:
+    void changed();
+
+  private:
+    Appearance() = default;
+    void captureSystem();
+    void applyToPlot(QCustomPlot* plot) const;
+    void applyToWidgetFonts() const;
+    QFont scaled(const QFont& original) const;
+
+    bool captured_ = false;
+    QPalette system_palette_;
+    QString system_style_;
+    QFont system_font_;
+    Theme theme_ = Theme::System;
+    double font_scale_ = 1.0;
+};
+
+}  // namespace ps
