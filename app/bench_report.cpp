@@ -10,8 +10,10 @@
 #include <sys/resource.h>
 #include <unistd.h>
 
+#include <Eigen/Core>
 #include <algorithm>
 #include <chrono>
+#include <cmath>
 #include <cstdio>
 #include <filesystem>
 #include <random>
@@ -117,6 +119,38 @@ GemmRates measure_gemm(GemmKernel kernel, const Config& c, int T, int threads, i
     return r;
 }
 
+// The rate at which this machine streams the model's weights from memory: every tensor summed
+// once over `threads` threads, in blocks. Appending one token multiplies each weight by one
+// vector, so it cannot take less than its multiply-adds (one weight read each) at this rate.
+double weight_read_gbps(const Model& model, int threads, int repeats) {
+    struct Block {
+        const float* data;
+        int64_t count;
+    };
+    std::vector<Block> blocks;
+    double bytes = 0;
+    constexpr int64_t kBlock = 1 << 18;  // floats
+    for (const TensorInfo& t : model.tensors) {
+        if (!t.data) continue;
+        for (int64_t at = 0; at < t.count; at += kBlock)
+            blocks.push_back({t.data + at, std::min(kBlock, t.count - at)});
+        bytes += 4.0 * static_cast<double>(t.count);
+    }
+    float sink = 0;
+    const Figure f = measure(repeats, [&] {
+        float total = 0;
+        const int n = static_cast<int>(blocks.size());
+#pragma omp parallel for num_threads(threads) reduction(+ : total) schedule(static)
+        for (int b = 0; b < n; ++b)
+            total +=
+                Eigen::Map<const Eigen::ArrayXf>(blocks[size_t(b)].data, blocks[size_t(b)].count)
+                    .sum();
+        sink += total;
+    });
+    if (std::isnan(sink)) std::fprintf(stderr, "(the weights hold NaN)\n");  // keeps the sum
+    return bytes / f.median / 1e6;
+}
+
 double peak_rss_mb() {
     rusage u{};
     getrusage(RUSAGE_SELF, &u);
@@ -181,6 +215,9 @@ nlohmann::json bench_report(const Model& model, const std::string& label, const 
     const Figure sample = measure(R * 5, [&] { apply_sampling(logits.data(), vocab, sampling); });
 
     const GemmRates rates = measure_gemm(gemm_kernel(), c, T, s.threads, R);
+    const double read_gbps = weight_read_gbps(model, s.threads, R);
+    // One float read per multiply-add of the appended position.
+    const double append_bound_ms = forward_flops(c, 1, false, T - 1) / 2 * 4 / read_gbps / 1e6;
     const double gflop = forward_flops(c, T, true) / 1e9;
     j["forward_ms"] = full.median;
     j["forward"] = to_json(full);
@@ -192,6 +229,8 @@ nlohmann::json bench_report(const Model& model, const std::string& label, const 
     j["append_ms"] = append.median;
     j["append"] = to_json(append);
     j["append_ratio"] = append.median / full.median;
+    j["weight_read_gbps"] = read_gbps;
+    j["append_bound_ms"] = append_bound_ms;
     j["logit_lens_ms"] = lens.median;
     j["sampling_ms"] = sample.median;
     j["forward_gflop"] = gflop;
@@ -229,6 +268,10 @@ void print_bench_report(const nlohmann::json& j) {
     print_row("forward, no trace, all logits", fig("forward_no_trace"), "ms");
     print_row("forward, no trace, last position's logits", fig("forward_last_logits"), "ms");
     print_row("append one token (key/value cache)", fig("append"), "ms");
+    if (j.contains("append_bound_ms")) {
+        print_value("  reading its weights once (memory-bound)", j.at("append_bound_ms"), "ms");
+        print_value("  memory read rate over the weights", j.at("weight_read_gbps"), "GB/s");
+    }
     print_value("trace overhead", 100.0 * j.at("trace_overhead").get<double>(), "%");
     print_value("trace size", j.at("trace_mb"), "MB");
     print_value("logit-lens grid (every layer x position)", j.at("logit_lens_ms"), "ms");

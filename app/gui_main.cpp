@@ -22,6 +22,7 @@
 #include "app/session.h"
 #include "app/session_file.h"
 #include "app/session_files.h"
+#include "app/session_restore.h"
 #include "core/compare.h"
 #include "views/compare_view.h"
 #include "views/parameters_view.h"
@@ -31,17 +32,12 @@ namespace ps {
 
 namespace {
 
-struct GuiOptions {
-    QString model;
-    QString prompt;
-    bool has_prompt = false;
-    // Sampling / selection options were given (they override a restored session).
-    bool has_sampling = false, has_selection = false;
+// The model, prompt, sampling and selection options (StartState: has_* says an option was given;
+// it overrides the restored session), and the rest of the command line.
+struct GuiOptions : StartState {
     QString view;
     QSize size;
     QString screenshot;
-    SamplingSettings sampling;
-    int layer = 0, head = 0, neuron = 0, position = -1;  // the initial selection
     int compare_step = -1;  // parameters: pin this training snapshot as the comparison
     int walk_step = 1;      // --view walk: the guided walk's step (1 = the first)
     std::vector<SamplingSettings> compare;  // --compare: the comparison view's columns
@@ -52,18 +48,6 @@ struct GuiOptions {
 // `--view walk` shows the whole window with the walk open, as the walk raises other views.
 bool whole_window(const QString& view) {
     return view.isEmpty() || view == "walk";
-}
-
-// The session autosaved when the app last quit; nothing if there is none (a broken one is
-// reported and ignored: the app starts as on a first run).
-std::optional<SessionState> read_autosave() {
-    if (!QFileInfo::exists(autosave_path())) return std::nullopt;
-    try {
-        return read_session_file(autosave_path());
-    } catch (const std::exception& e) {
-        std::fprintf(stderr, "warning: ignoring the autosaved session: %s\n", e.what());
-        return std::nullopt;
-    }
 }
 
 int fail_exit(const QString& message) {
@@ -242,50 +226,34 @@ int run_gui(int argc, char** argv) {
     if (!parse(app, o)) return 1;
 
     QSettings settings;
-    QString model = o.model;
     // No model named: the last session (autosaved on quit), except in screenshot runs, which
     // must not depend on what the user did. --prompt, sampling and selection options override it.
-    const std::optional<SessionState> last =
-        o.model.isEmpty() && !screenshot ? read_autosave() : std::nullopt;
-    if (last) {
-        if (QFileInfo::exists(last->model_path)) model = last->model_path;
-        if (!o.has_prompt) o.prompt = last->prompt;
-        o.has_prompt = true;
-        if (!o.has_sampling) o.sampling = last->sampling;
-        if (!o.has_selection) {
-            o.layer = last->layer;
-            o.head = last->head;
-            o.neuron = last->neuron;
-            o.position = last->position;
-        }
-    }
+    const bool model_named = !o.model.isEmpty();
+    if (!model_named && !screenshot)
+        if (const auto last = read_autosave(autosave_path())) restore_autosave(o, *last);
+    QString model = o.model;
     // No model named: the language sample, else the last model used (else a dialog, below).
     if (model.isEmpty()) model = default_sample();
     if (model.isEmpty()) model = settings.value("lastModel").toString();
     if (screenshot && model.isEmpty()) return fail_exit("--screenshot needs a MODEL");
-    if (!o.model.isEmpty() && !QFileInfo::exists(o.model))
+    if (model_named && !QFileInfo::exists(o.model))
         return fail_exit(o.model + ": no such file or directory");
 
     Session session;
     MainWindow window(&session);
     if (!o.view.isEmpty() && !window.view(o.view))
         return fail_exit("unknown view '" + o.view + "'; views: " + window.viewNames().join(", "));
-    session.setSampling(o.sampling);
+    apply_start(session, window, o);  // the selection once the first model has loaded
     if (auto* compare = qobject_cast<CompareView*>(window.view("compare"));
         compare && !o.compare.empty())
         compare->setColumnSettings(o.compare);
-    if (last) {
-        session.setSeed(last->seed);
-        if (!last->window_geometry.isEmpty()) window.restoreGeometry(last->window_geometry);
-        if (!last->window_state.isEmpty()) window.restoreLayoutState(last->window_state);
-    }
     if (!screenshot) window.sessionFiles()->setAutosavePath(autosave_path());
     if (o.theme != Theme::System) Appearance::instance().setTheme(o.theme);
     if (o.font_scale != 1) Appearance::instance().setFontScale(o.font_scale);
-    // The initial selection applies to the first model opened (opening one resets it).
+    // The comparison step and the walk apply to the first model opened.
     QObject::connect(
         &session, &Session::modelChanged, &session,
-        [&session, &window, o] {
+        [&window, o] {
             if (o.compare_step >= 0)
                 if (auto* params = qobject_cast<ParametersView*>(window.view("parameters"))) {
                     const auto& steps = params->history().steps;
@@ -296,19 +264,15 @@ int run_gui(int argc, char** argv) {
                         params->showStep(-1);
                     }
                 }
-            session.selectHead(o.layer, o.head);
-            session.selectNeuron(o.layer, o.neuron);
-            session.selectPosition(o.position);
             if (o.view == "walk") window.presenter()->startWalk(o.walk_step - 1);
         },
         Qt::SingleShotConnection);
-    session.setPrompt(
-        o.has_prompt
-            ? o.prompt
-            : settings
-                  .value("prompt",
-                         "Once upon a time, there was a little girl named Lily. She went to the")
-                  .toString());
+    if (!o.has_prompt)
+        session.setPrompt(
+            settings
+                .value("prompt",
+                       "Once upon a time, there was a little girl named Lily. She went to the")
+                .toString());
 
     int exit_code = 0;
     std::unique_ptr<QWidget> detached;

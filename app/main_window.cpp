@@ -29,6 +29,7 @@
 #include "views/guided_walk.h"
 #include "views/help_button.h"
 #include "views/logit_lens_view.h"
+#include "views/model_warnings_banner.h"
 #include "views/neurons_view.h"
 #include "views/parameters_view.h"
 #include "views/prompt_editor.h"
@@ -73,7 +74,7 @@ MainWindow::MainWindow(Session* session, QWidget* parent)
     center->setStretchFactor(1, 3);
     center->setChildrenCollapsible(false);
     center->setSizes({80, 120});
-    setCentralWidget(center);
+    setCentralWidget(with_model_warnings(session, center, this));  // banner: model warnings
     views_["prompt"] = prompt;
     views_["tokens"] = tokens;
     add_corner_help(prompt, "view-prompt");

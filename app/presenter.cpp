@@ -133,7 +133,8 @@ void Presenter::addMenus(QMenu* view_menu) {
         {Theme::System, tr("&System")},
         {Theme::HighContrastLight, tr("High-contrast &light")},
         {Theme::Dark, tr("&Dark")}};
-    for (const auto& [t, label] : themes) {
+    for (const auto& [theme_value, label] : themes) {
+        const Theme t = theme_value;  // clang 14 cannot capture a structured binding
         QAction* a = theme->addAction(label, this, [t] { Appearance::instance().setTheme(t); });
         a->setCheckable(true);
         a->setChecked(Appearance::instance().theme() == t);

@@ -13,6 +13,7 @@
 
 #include "core/error.h"
 #include "core/gemm.h"
+#include "core/memory_budget.h"
 
 namespace ps {
 
@@ -179,6 +180,30 @@ void check_prompt(const Model& model, const std::vector<int>& ids) {
 
 }  // namespace
 
+uint64_t forward_bytes(const Config& c, int tokens, const TraceOptions& o) {
+    const uint64_t T = static_cast<uint64_t>(std::max(tokens, 0));
+    const uint64_t dim = static_cast<uint64_t>(c.dim), kv = static_cast<uint64_t>(c.kv_dim()),
+                   hidden = static_cast<uint64_t>(c.hidden_dim),
+                   vocab = static_cast<uint64_t>(c.vocab_size),
+                   heads = static_cast<uint64_t>(c.n_heads);
+    // Floats per layer of the trace.
+    uint64_t layer = 0;
+    if (o.residual) layer += 2 * T * dim;  // resid_pre, resid_post
+    if (o.attention) layer += heads * T * T;
+    if (o.keys_values) layer += 2 * T * kv;
+    if (o.sublayer_out) layer += 2 * T * dim;  // attn_out, mlp_out
+    if (o.neurons) layer += T * hidden;
+    uint64_t floats = static_cast<uint64_t>(c.n_layers) * layer;
+    if (o.residual) floats += 2 * T * dim;  // embed, pos_embed
+    if (o.final_norm) floats += T * dim;
+    floats += (o.all_logits ? T : 1) * vocab;
+    // Working buffers: x, xb, q/k/v (and a fused qkv), att, sub, gate, up, the keys and values
+    // of every position, one head's scores per thread, and the logits before their capture.
+    floats += T * (6 * dim + 2 * hidden + 5 * kv) + 2 * T * T;
+    if (o.all_logits) floats += T * vocab;
+    return 4 * floats;
+}
+
 bool TraceOptions::covers(const TraceOptions& w) const {
     return (residual || !w.residual) && (attention || !w.attention) &&
            (sublayer_out || !w.sublayer_out) && (neurons || !w.neurons) &&
@@ -205,6 +230,8 @@ Trace forward(const Model& model, const std::vector<int>& ids, const TraceOption
     const Config& c = model.config;
     const Weights& w = model.weights;
     const int T = static_cast<int>(ids.size());
+    require_memory(model.path, forward_bytes(c, T, options),
+                   "the forward pass over " + std::to_string(T) + " tokens with its trace");
     // Positions 0..P-1 come from `reuse`; the Tn positions P..T-1 are computed.
     const int P = reusable_prefix(model, reuse, ids, options);
     const int Tn = T - P;

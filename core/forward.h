@@ -63,7 +63,8 @@ struct NamedActivation {
 std::vector<NamedActivation> named_activations(const Trace& trace);
 
 // Runs the model over `ids` (each < vocab_size, at most context_length of them).
-// Throws ps::Error for an empty prompt, an out-of-range id or a prompt that is too long.
+// Throws ps::Error for an empty prompt, an out-of-range id, a prompt that is too long, or one
+// whose trace would not fit in memory (forward_bytes).
 //
 // `reuse`, a trace of the same model captured with options covering `options` and the key/value
 // cache, saves the work of the positions it shares with `ids`: the longest common prefix of the
@@ -73,6 +74,12 @@ std::vector<NamedActivation> named_activations(const Trace& trace);
 // every position is computed. The result is the same either way, up to float rounding.
 Trace forward(const Model& model, const std::vector<int>& ids,
               const TraceOptions& options = TraceOptions(), const Trace* reuse = nullptr);
+
+// Bytes forward() allocates for `tokens` positions: the trace `options` asks for (the attention
+// patterns alone are n_heads * tokens^2 floats per layer) plus the pass's working buffers.
+// forward() checks it against available_memory() (core/memory_budget.h) before allocating and
+// refuses with a message naming the prompt length and the sizes.
+uint64_t forward_bytes(const Config& c, int tokens, const TraceOptions& options);
 
 // How many leading positions forward() would take from `reuse` for `ids` and `options`.
 int reusable_prefix(const Model& model, const Trace* reuse, const std::vector<int>& ids,

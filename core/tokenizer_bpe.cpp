@@ -151,7 +151,7 @@ BpeTokenizer::BpeTokenizer(BpeVocab v, const std::string& source) {
     for (int b = 0; b < 256; ++b)
         if (!raw_ids_.contains(std::string(1, static_cast<char>(b))))
             fail(source, "no token for byte " + std::to_string(b) + " (piece " +
-                             detail::quoted(unicode::encode(byte_chars_[b])) +
+                             detail::quoted_piece(unicode::encode(byte_chars_[b])) +
                              "); expected all 256 byte pieces of GPT-2's byte alphabet");
     for (size_t rank = 0; rank < v.merges.size(); ++rank)
         add_merge(rank, v.merges[rank], all_ids, source);
@@ -171,7 +171,7 @@ std::string BpeTokenizer::piece_to_bytes(int id, const std::string& source) cons
         const auto it =
             len ? char_bytes_.find(unicode::decode(piece, pos, len)) : char_bytes_.end();
         if (it == char_bytes_.end())
-            fail(source, "token " + std::to_string(id) + " " + detail::quoted(piece) +
+            fail(source, "token " + std::to_string(id) + " " + detail::quoted_piece(piece) +
                              " has a character outside GPT-2's byte alphabet at byte " +
                              std::to_string(pos) + "; expected a byte-level BPE vocabulary");
         raw += static_cast<char>(it->second);
@@ -183,7 +183,7 @@ std::string BpeTokenizer::piece_to_bytes(int id, const std::string& source) cons
 // One merges.txt line "Ġ t": both sides and their concatenation must be normal tokens.
 void BpeTokenizer::add_merge(size_t rank, const std::string& merge, const detail::PieceMap& all_ids,
                              const std::string& source) {
-    const std::string where = "merge " + std::to_string(rank) + " " + detail::quoted(merge);
+    const std::string where = "merge " + std::to_string(rank) + " " + detail::quoted_piece(merge);
     const size_t space = merge.find(' ');
     if (space == std::string::npos || space == 0 || space + 1 == merge.size() ||
         merge.find(' ', space + 1) != std::string::npos)
@@ -194,11 +194,11 @@ void BpeTokenizer::add_merge(size_t rank, const std::string& merge, const detail
     for (int k = 0; k < 3; ++k) {
         const auto it = all_ids.find(parts[k]);
         if (it == all_ids.end())
-            fail(source, where + ": " + detail::quoted(parts[k]) +
+            fail(source, where + ": " + detail::quoted_piece(parts[k]) +
                              " is not in the vocabulary; expected merges of known pieces");
         const TokenType t = types_[it->second];
         if (t != TokenType::Normal && t != TokenType::Byte)
-            fail(source, where + ": " + detail::quoted(parts[k]) +
+            fail(source, where + ": " + detail::quoted_piece(parts[k]) +
                              " is a special token; expected merges of normal pieces");
         ids[k] = it->second;
     }

@@ -6,7 +6,7 @@
 
 namespace ps::detail {
 
-std::string quoted(std::string_view piece) {
+std::string quoted_piece(std::string_view piece) {
     std::string out = "'";
     for (char c : piece) {
         const auto b = static_cast<unsigned char>(c);
@@ -50,7 +50,7 @@ PieceMap check_vocab(const std::vector<std::string>& pieces, const std::vector<T
     for (int id = 0; id < n; ++id) {
         const auto [it, inserted] = ids.emplace(pieces[id], id);
         if (!inserted)
-            fail(source, "duplicate piece " + quoted(pieces[id]) + " at ids " +
+            fail(source, "duplicate piece " + quoted_piece(pieces[id]) + " at ids " +
                              std::to_string(it->second) + " and " + std::to_string(id) +
                              "; expected every piece once");
     }

@@ -23,7 +23,7 @@ struct StringHash {
 using PieceMap = std::unordered_map<std::string, int, StringHash, std::equal_to<>>;
 
 // "'abc'" for messages, with control characters shown as \xNN.
-std::string quoted(std::string_view piece);
+std::string quoted_piece(std::string_view piece);
 
 // Checks what every vocabulary needs (non-empty, one valid type per piece, unique pieces,
 // special ids in range) and returns the piece -> id map. Errors name `source`.

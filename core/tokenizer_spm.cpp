@@ -95,7 +95,7 @@ SpmTokenizer::SpmTokenizer(SpmVocab v, const std::string& source) {
         if (v.types[id] != TokenType::Byte) continue;
         const int b = parse_byte_piece(v.pieces[id]);
         if (b < 0)
-            fail(source, "token " + std::to_string(id) + " " + detail::quoted(v.pieces[id]) +
+            fail(source, "token " + std::to_string(id) + " " + detail::quoted_piece(v.pieces[id]) +
                              " has type byte; expected a piece <0xNN>");
         if (byte_ids_[b] >= 0) continue;  // "<0x0a>" and "<0x0A>": the first one counts
         byte_ids_[b] = id;

@@ -9,6 +9,7 @@
 #include "core/forward.h"
 #include "core/gemm.h"
 #include "core/loader.h"
+#include "core/memory_budget.h"
 #include "core/random_model.h"
 #include "tests/support/shared_data.h"
 
@@ -369,6 +370,44 @@ class TestForward : public QObject {
         QVERIFY(message({-1}).find("outside the vocabulary") != std::string::npos);
         QVERIFY(message(std::vector<int>(513, 1)).find("context window is 512") !=
                 std::string::npos);
+    }
+
+    // The trace's size is checked before anything is allocated: the attention patterns alone
+    // grow with the square of the prompt (GPT-2 124M, 1024 tokens: 12 layers x 12 heads x 1024^2
+    // floats = 576 MiB).
+    void refuses_a_trace_that_does_not_fit() {
+        const ps::Config big = ps::random_model_config("gpt2-124m");
+        const ps::TraceOptions full;
+        QVERIFY(ps::forward_bytes(big, 1024, full) > 576ull << 20);
+        auto no_patterns = full;
+        no_patterns.attention = false;
+        QCOMPARE(ps::forward_bytes(big, 1024, full) - ps::forward_bytes(big, 1024, no_patterns),
+                 4ull * 12 * 12 * 1024 * 1024);
+
+        PS_REQUIRE_SHARED(path, "models/stories260K/stories260K.bin");
+        auto model = ps::load_model(path);
+        const std::vector<int> ids(200, 1);
+        const uint64_t needed = ps::forward_bytes(model->config, 200, full);
+        struct Unlimit {
+            ~Unlimit() { ps::set_memory_limit(0); }
+        } unlimit;
+        ps::set_memory_limit(needed - 1);
+        try {
+            ps::forward(*model, ids, full);
+            QFAIL("a trace bigger than the memory limit was allocated");
+        } catch (const ps::Error& e) {
+            const std::string m = e.what();
+            QVERIFY2(m.find(path) != std::string::npos &&
+                         m.find("forward pass over 200 tokens") != std::string::npos &&
+                         m.find("MB of memory but only") != std::string::npos,
+                     e.what());
+        }
+        // Exactly enough: it runs, and a smaller trace runs under the same limit.
+        ps::set_memory_limit(needed);
+        QCOMPARE(ps::forward(*model, ids, full).layers.size(), size_t(model->config.n_layers));
+        ps::set_memory_limit(needed - 1);
+        QCOMPARE(ps::forward(*model, ids, ps::TraceOptions::none()).logits.cols(),
+                 Eigen::Index(model->config.vocab_size));
     }
 };
 

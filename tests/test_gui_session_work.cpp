@@ -18,7 +18,11 @@
 #include "app/session_files.h"
 #include "core/error.h"
 
+#include "tests/support/sampling_fixtures.h"
+
 using namespace ps;
+using ps::test::compare_sampling;
+using ps::test::unusual_sampling;
 
 namespace {
 
@@ -50,24 +54,6 @@ QString write_file(const QTemporaryDir& dir, const QString& name, const QByteArr
     if (!f.open(QIODevice::WriteOnly)) return {};
     f.write(bytes);
     return f.fileName();
-}
-
-SamplingSettings unusual_sampling() {
-    SamplingSettings s;
-    s.temperature = 0.6f;
-    s.top_k = 12;
-    s.top_p = 0.8f;
-    s.min_p = 0.02f;
-    s.order = SamplingOrder::LlamaCpp;
-    return s;
-}
-
-void compare_sampling(const SamplingSettings& a, const SamplingSettings& b) {
-    QCOMPARE(a.temperature, b.temperature);
-    QCOMPARE(a.top_k, b.top_k);
-    QCOMPARE(a.top_p, b.top_p);
-    QCOMPARE(a.min_p, b.min_p);
-    QVERIFY(a.order == b.order);
 }
 
 }  // namespace

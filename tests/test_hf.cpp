@@ -6,6 +6,7 @@
 #include <QTemporaryDir>
 #include <QtTest>
 #include <cmath>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <random>
@@ -48,6 +49,17 @@ std::vector<float> permute_rows(const std::vector<float>& w, int n_heads, int di
 double max_abs_diff(const ps::MatrixRM& a, const ps::MatrixRM& b) {
     if (a.rows() != b.rows() || a.cols() != b.cols()) return INFINITY;
     return double((a - b).cwiseAbs().maxCoeff());
+}
+
+// Every tensor's name, shape and values, bit for bit.
+bool same_values(const std::vector<HfTensor>& a, const std::vector<HfTensor>& b) {
+    if (a.size() != b.size()) return false;
+    for (size_t i = 0; i < a.size(); ++i)
+        if (a[i].name != b[i].name || a[i].shape != b[i].shape ||
+            a[i].values.size() != b[i].values.size() ||
+            std::memcmp(a[i].values.data(), b[i].values.data(), a[i].values.size() * 4) != 0)
+            return false;
+    return true;
 }
 
 // tok512.bin: int32 max_len, then per token {f32 score, int32 len, bytes}.
@@ -203,7 +215,10 @@ class TestHf : public QObject {
         ps::test::write_llama_tokenizer_json(sharded, pieces, scores);
         auto shards = ps::load_model(sharded);
         QCOMPARE(shards->files.size(), size_t(3));
-        QVERIFY(max_abs_diff(ps::forward(*shards, ids, all).logits, got) <= 1e-6);
+        // The loader must give bit-identical weights; the logits then only differ by how the
+        // kernels round for different buffer alignments, so they meet the usual bound.
+        QVERIFY(same_values(llama_tensors_from(*shards), llama_tensors_from(*model)));
+        QVERIFY(max_abs_diff(ps::forward(*shards, ids, all).logits, want) <= 1e-4);
 
         // F16: the loader must give exactly the f16-rounded weights, so it matches an F32
         // directory holding those rounded values to float precision ...
@@ -217,9 +232,9 @@ class TestHf : public QObject {
         ps::test::write_llama_tokenizer_json(f16ref, pieces, scores);
         auto half = ps::load_model(f16);
         QVERIFY(half->tensors[0].dtype == ps::DType::F16);
+        QVERIFY(
+            same_values(llama_tensors_from(*half), llama_tensors_from(*ps::load_model(f16ref))));
         const ps::MatrixRM half_logits = ps::forward(*half, ids, all).logits;
-        QVERIFY(max_abs_diff(half_logits, ps::forward(*ps::load_model(f16ref), ids, all).logits) <=
-                1e-6);
         // ... and stays close to the f32 model: rounding each weight by up to 2^-11 relative
         // (~0.05%) moves logits of magnitude ~10 by a few 1e-3 through 5 layers; 0.05 is a
         // bound with a margin, far below the spread between candidate tokens.

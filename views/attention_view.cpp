@@ -195,7 +195,7 @@ const Trace* AttentionView::trace() const {
     return trace.get();
 }
 
-HeadMetric AttentionView::metric() const {
+HeadMetric AttentionView::headMetric() const {
     return kMetrics[std::max(0, metric_->currentIndex())].metric;
 }
 
@@ -252,7 +252,7 @@ void AttentionView::refresh() {
 
 void AttentionView::refreshSummary() {
     if (!trace()) return;
-    const HeadMetric m = metric();
+    const HeadMetric m = headMetric();
     const int T = static_cast<int>(session_->trace()->ids.size());
     // Entropy is at most log2(T) bits (a uniform row over every token); the rest are fractions.
     const QCPRange range = m == HeadMetric::Entropy

@@ -41,7 +41,7 @@ class AttentionView : public QWidget {
     double cellValue(int query, int key) const;
     // The per-head scores of the trace on screen (0 layers without one).
     const AttentionStats& stats() const { return stats_; }
-    HeadMetric metric() const;
+    HeadMetric headMetric() const;
     void setMetric(HeadMetric metric);
     // Lines for every head of the layer (true) or the selected head only.
     void setLinesAllHeads(bool all);

@@ -22,21 +22,38 @@ QString number(double v) {
     return QString::number(v, 'g', 4);
 }
 
+QString grouped(int64_t n) {
+    return QLocale(QLocale::English).toString(static_cast<qlonglong>(n));
+}
+
+// "NaN/Inf 0", or in bold red the count of NaN and infinite values: a corrupt or diverged
+// checkpoint, whose values the other statistics leave out.
+QString non_finite_text(const ValueStats& s) {
+    const QString text = QObject::tr("NaN/Inf %1").arg(grouped(s.non_finite));
+    if (s.non_finite == 0) return text;
+    return QString("<span style='color:%1'><b>%2</b></span> %3")
+        .arg(ParameterHistogram::nonFiniteColor().name(), text,
+             QObject::tr("(left out of the statistics)"));
+}
+
 QString stats_line(const QString& name, const ValueStats& s, const QColor& color) {
     QString p;
     for (int i = 0; i < 7; ++i)
         p += QString(" p%1 %2").arg(kPercentiles[i]).arg(number(s.percentile[i]));
     return QString(
-               "<span style='color:%1'>■</span> <b>%2</b>: %3 values · mean %4 · std %5 · "
-               "min %6 · max %7 · |x| &lt; %8: %9% ·%10%11")
-        .arg(color.name(), name.toHtmlEscaped(),
-             QLocale(QLocale::English).toString(static_cast<qlonglong>(s.count)), number(s.mean),
-             number(s.std), number(s.min), number(s.max), number(s.near_zero_threshold),
-             QString::number(s.near_zero * 100, 'f', 1), p,
+               "<span style='color:%1'>■</span> <b>%2</b>: %3 values · %4 · mean %5 · std %6 · "
+               "min %7 · max %8 · |x| &lt; %9: %10% ·%11%12")
+        .arg(color.name(), name.toHtmlEscaped(), grouped(s.count), non_finite_text(s),
+             number(s.mean), number(s.std), number(s.min), number(s.max),
+             number(s.near_zero_threshold), QString::number(s.near_zero * 100, 'f', 1), p,
              s.percentiles_exact ? QString() : QObject::tr(" (percentiles ± one 1/65536 bin)"));
 }
 
 }  // namespace
+
+QColor ParameterHistogram::nonFiniteColor() {
+    return QColor(210, 40, 30);
+}
 
 ParameterHistogram::ParameterHistogram(QWidget* parent) : QWidget(parent) {
     plot_ = new QCustomPlot(this);
@@ -191,7 +208,7 @@ bool ParameterHistogram::exportCsv(const QString& path) const {
             const ValueStats& s = r.stats[i];
             out << "# " << selections_[i]->name << ": count " << s.count << ", mean "
                 << QString::number(s.mean, 'g', 9) << ", std " << QString::number(s.std, 'g', 9)
-                << ", min " << s.min << ", max " << s.max << '\n';
+                << ", min " << s.min << ", max " << s.max << ", NaN/Inf " << s.non_finite << '\n';
         }
     });
 }

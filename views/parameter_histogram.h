@@ -1,9 +1,11 @@
 // The value distribution of one or two selections of parameters (A, and B to compare):
 // histograms over a shared range with adjustable bins and a linear or log count axis, and the
-// statistics of each (count, mean, std, min, max, fraction near zero, percentiles). Computed
-// on a worker thread (a 124M-parameter model has 85M weights); the latest request wins.
+// statistics of each (count, NaN/Inf count, in red when nonzero, mean, std, min, max, fraction
+// near zero, percentiles). Computed on a worker thread (a 124M-parameter model has 85M
+// weights); the latest request wins.
 #pragma once
 
+#include <QColor>
 #include <QString>
 #include <QWidget>
 #include <memory>
@@ -24,6 +26,9 @@ class ParameterHistogram : public QWidget {
     Q_OBJECT
   public:
     explicit ParameterHistogram(QWidget* parent = nullptr);
+
+    // The colour of a nonzero NaN/Inf count in the statistics.
+    static QColor nonFiniteColor();
 
     // A selection: its name, its values, and whatever owns the memory they point into.
     struct Selection {
