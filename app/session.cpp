@@ -244,11 +244,13 @@ void Session::setSampling(const SamplingSettings& s) {
 
 void Session::recomputeDistribution() {
     distribution_.reset();
+    distribution_error_.clear();
     if (const float* logits = logitsAt(position())) {
         try {
             distribution_ = apply_sampling(logits, model_->config.vocab_size, sampling_);
         } catch (...) {
-            emit error(what_of(std::current_exception()));
+            distribution_error_ = what_of(std::current_exception());
+            emit error(distribution_error_);
         }
     }
     emit distributionChanged();

@@ -91,6 +91,8 @@ class Session : public QObject {
     void setSampling(const SamplingSettings& s);
     // apply_sampling at position(): null without an analysis.
     const Distribution* distribution() const { return distribution_ ? &*distribution_ : nullptr; }
+    // Why there is no distribution at a position that has logits (e.g. a NaN logit), else "".
+    const QString& distributionError() const { return distribution_error_; }
     // The logits row of `position` in trace(), or null.
     const float* logitsAt(int position) const;
 
@@ -143,6 +145,7 @@ class Session : public QObject {
     int neuron_ = 0;
     SamplingSettings sampling_;
     std::optional<Distribution> distribution_;
+    QString distribution_error_;
     uint64_t seed_ = 42;
     Sampler sampler_{42};
 };

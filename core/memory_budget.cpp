@@ -3,6 +3,7 @@
 #include <unistd.h>
 
 #include <atomic>
+#include <chrono>
 #include <fstream>
 #include <sstream>
 
@@ -35,10 +36,22 @@ uint64_t megabytes(uint64_t bytes) {
 }  // namespace
 
 uint64_t available_memory() {
-    uint64_t bytes = mem_available_from_proc();
-    if (bytes == 0) {
-        const long pages = sysconf(_SC_AVPHYS_PAGES), page = sysconf(_SC_PAGESIZE);
-        if (pages > 0 && page > 0) bytes = uint64_t(pages) * uint64_t(page);
+    // Every forward pass asks; reading /proc/meminfo costs tens of microseconds, as much as a
+    // whole pass of a tiny model, so one reading serves for a tenth of a second.
+    static std::atomic<uint64_t> cached_bytes{0};
+    static std::atomic<int64_t> cached_at{0};
+    const int64_t now = std::chrono::duration_cast<std::chrono::milliseconds>(
+                            std::chrono::steady_clock::now().time_since_epoch())
+                            .count();
+    uint64_t bytes = cached_bytes.load();
+    if (bytes == 0 || now - cached_at.load() > 100) {
+        bytes = mem_available_from_proc();
+        if (bytes == 0) {
+            const long pages = sysconf(_SC_AVPHYS_PAGES), page = sysconf(_SC_PAGESIZE);
+            if (pages > 0 && page > 0) bytes = uint64_t(pages) * uint64_t(page);
+        }
+        cached_bytes.store(bytes);
+        cached_at.store(now);
     }
     const uint64_t limit = g_limit.load();
     return limit != 0 && (bytes == 0 || limit < bytes) ? limit : bytes;

@@ -10,7 +10,8 @@
 namespace ps {
 
 // Bytes that can be allocated now: the limit set with set_memory_limit, else the kernel's
-// MemAvailable estimate (/proc/meminfo), else free physical pages (sysconf).
+// MemAvailable estimate (/proc/meminfo, read at most every 0.1 s), else free physical pages
+// (sysconf).
 uint64_t available_memory();
 
 // Caps available_memory() at `bytes`; 0 restores the machine's own figure. Lets tests check

@@ -114,9 +114,10 @@ static std::pair<int64_t, int64_t> count_non_finite(const float* x, int64_t n) {
 void note_non_finite_weights(Model& model) {
     constexpr int kMaxListed = 8;
     int bad_tensors = 0;
-    for (const TensorInfo& t : model.tensors) {
+    for (TensorInfo& t : model.tensors) {
         if (!t.data) continue;
         const auto [nan, inf] = count_non_finite(t.data, t.count);
+        t.non_finite = nan + inf;
         if (nan + inf == 0) continue;
         if (++bad_tensors <= kMaxListed)
             model.warnings.push_back("tensor '" + t.name + "' has " + std::to_string(nan) +

@@ -87,6 +87,7 @@ struct TensorInfo {
     int64_t count = 0;            // number of parameters
     int64_t bytes = 0;            // bytes in the file
     const float* data = nullptr;  // `count` f32 values (mapped or dequantized)
+    int64_t non_finite = 0;       // how many of them are NaN or infinite (note_non_finite_weights)
 };
 
 struct KindTotals {

@@ -105,6 +105,19 @@ class TestGuiDistribution : public QObject {
         }
     }
 
+    // Without a distribution the chart keeps its full width for the axes and the message (an
+    // empty legend used to squeeze them into a 160-pixel strip).
+    void an_empty_chart_keeps_its_width() {
+        DistributionChart chart;
+        chart.resize(700, 350);
+        chart.QWidget::show();
+        chart.clear("Type a prompt.");
+        QVERIFY(QTest::qWaitForWindowExposed(&chart));
+        chart.replot();
+        QVERIFY2(chart.axisRect()->width() > 500,
+                 qPrintable(QString::number(chart.axisRect()->width())));
+    }
+
     void top_k_slider_leaves_exactly_three_bars() {
         SliderSpin* top_k = view_->controls()->topK();
         top_k->slider()->setValue(top_k->positionFor(3));

@@ -8,6 +8,8 @@
 #include <QSignalSpy>
 #include <QStandardPaths>
 #include <QTemporaryDir>
+#include <QTreeWidget>
+#include <QTreeWidgetItemIterator>
 #include <QtTest>
 #include <cstring>
 #include <filesystem>
@@ -178,6 +180,21 @@ class TestGuiModelWarnings : public QObject {
         const QString text = stats_text(view);
         QVERIFY2(text.contains(red + "'><b>NaN/Inf 2</b>"), qPrintable(text));
         QVERIFY(text.contains("tok_embeddings.weight"));
+
+        // The inventory marks the broken tensor and the groups above it, and nothing else.
+        int marked = 0, expected = 0;
+        for (QTreeWidgetItemIterator it(view->inventory()->tree()); *it; ++it) {
+            const bool is_red =
+                (*it)->foreground(0).color() == ParameterHistogram::nonFiniteColor();
+            marked += is_red;
+            if ((*it)->data(0, Qt::UserRole + 1).toInt() == bad && (*it)->childCount() == 0) {
+                QVERIFY(is_red);
+                QCOMPARE((*it)->toolTip(0), QString("2 NaN or infinite values"));
+                for (const QTreeWidgetItem* at = *it; at; at = at->parent()) ++expected;
+            }
+        }
+        QVERIFY(expected >= 2);  // the tensor and its group at least
+        QCOMPARE(marked, expected);
     }
 };
 

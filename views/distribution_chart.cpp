@@ -97,12 +97,13 @@ QCPBars* DistributionChart::addBars(const QString& name, const QColor& fill, con
 }
 
 void DistributionChart::clear(const QString& message) {
-    for (QCPBars* b : {raw_kept_, raw_removed_[0], raw_removed_[1], raw_removed_[2], final_}) {
+    for (QCPBars* b : {raw_kept_, raw_removed_[0], raw_removed_[1], raw_removed_[2], final_})
         b->data()->clear();
-        b->removeFromLegend();
-    }
     cumulative_->data()->clear();
-    cumulative_->removeFromLegend();
+    // As in show(), the legend keeps the final bars' key: QCustomPlot sizes the legend's column,
+    // which the axes share, to an empty legend's few pixels.
+    legend->clearItems();
+    final_->addToLegend();
     top_p_line_->setVisible(false);
     top_p_label_->setVisible(false);
     message_->setText(message);

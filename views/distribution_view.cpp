@@ -103,6 +103,8 @@ void DistributionView::refresh() {
         title_->setText(tr("<b>Next-token distribution</b>"));
         readout_->setText(QString());
         chart_->clear(!model ? tr("Open a model to see its next-token distribution.")
+                      : !session_->distributionError().isEmpty()
+                          ? tr("No distribution: %1").arg(session_->distributionError())
                       : session_->analyzing() ? tr("Analyzing…")
                                               : tr("Type a prompt."));
         return;

@@ -15,6 +15,7 @@
 
 #include "core/model.h"
 #include "core/param_stats.h"
+#include "views/parameter_histogram.h"
 
 namespace ps {
 
@@ -45,6 +46,20 @@ QString grouped(int64_t n) {
 int64_t kind_total(const KindTotals& t, int kind) {
     const int64_t v[] = {t.embedding, t.weight, t.bias, t.norm};
     return v[kind];
+}
+
+// A tensor holding NaN or infinite values, and the groups above it, in red: they stand out in
+// a collapsed tree too.
+void mark_non_finite(QTreeWidgetItem* item, int64_t count) {
+    const QString tip = QObject::tr("%1 NaN or infinite values").arg(grouped(count));
+    for (QTreeWidgetItem* at = item; at; at = at->parent()) {
+        for (int column = 0; column < at->columnCount(); ++column) {
+            at->setForeground(column, ParameterHistogram::nonFiniteColor());
+            at->setToolTip(column, at == item ? tip
+                                              : QObject::tr("holds tensors with NaN or infinite "
+                                                            "values"));
+        }
+    }
 }
 
 }  // namespace
@@ -151,6 +166,7 @@ void ParameterInventory::rebuild() {
         item->setData(0, kTensorRole, static_cast<int>(i));
         item->setTextAlignment(4, Qt::AlignRight);
         item->setTextAlignment(5, Qt::AlignRight);
+        if (t.non_finite > 0) mark_non_finite(item, t.non_finite);
         for (QTreeWidgetItem* p = g; p; p = p->parent()) {
             sums[p].first += t.count;
             sums[p].second += t.bytes;
