@@ -232,6 +232,27 @@ int run_micro(const Args& args) {
         ->Unit(benchmark::kMillisecond)
         ->UseRealTime();
 
+    // Appending the last token to a trace of the others: with the full trace (the prefix's
+    // activations are copied) and with only the key/value cache kept (the pass alone).
+    if (tokens >= 2) {
+        const std::vector<int> prefix(ids.begin(), ids.end() - 1);
+        for (const bool full : {true, false}) {
+            TraceOptions options = TraceOptions::none();
+            options.keys_values = true;
+            if (full) options = TraceOptions();
+            auto base = std::make_shared<const Trace>(forward(*model, prefix, options));
+            benchmark::RegisterBenchmark(
+                ((full ? "append_one_token_full_trace" : "append_one_token_cache_only") + shape)
+                    .c_str(),
+                [model, ids, options, base](benchmark::State& state) {
+                    for (auto _ : state)
+                        benchmark::DoNotOptimize(forward(*model, ids, options, base.get()));
+                })
+                ->Unit(benchmark::kMillisecond)
+                ->UseRealTime();
+        }
+    }
+
     for (int vocab : {c.vocab_size, 50257}) {
         auto logits = std::make_shared<std::vector<float>>(static_cast<size_t>(vocab));
         std::normal_distribution<float> normal(0.0f, 3.0f);

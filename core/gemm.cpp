@@ -70,7 +70,10 @@ void gemm(float* c, int ldc, const float* a, int lda, const float* b, int ldb, i
           bool b_transposed, int threads) {
     const double work = double(m) * n * k;
 #ifdef PARAMSCOPE_HAVE_ONEDNN
-    if (g_kernel.load() == GemmKernel::OneDnn && work >= kSmallProduct) {
+    // One row (appending a token) is a matrix-vector product, bound by reading the weights
+    // once: Eigen's gemv streams them, where sgemm would first pack them (measured: one appended
+    // token on GPT-2 124M took twice the time of reading its weights).
+    if (g_kernel.load() == GemmKernel::OneDnn && work >= kSmallProduct && m > 1) {
         gemm_onednn(c, ldc, a, lda, b, ldb, m, n, k, b_transposed, std::max(1, threads));
         return;
     }

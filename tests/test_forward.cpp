@@ -2,6 +2,7 @@
 // llama2.c file, one token at a time with a key/value cache, as run.c does), and the trace's
 // internal consistency: every hook agrees with the others and with the logits.
 #include <QtTest>
+#include <array>
 #include <cmath>
 #include <fstream>
 
@@ -287,37 +288,41 @@ class TestForward : public QObject {
     }
 
     // Both matrix-multiply kernels agree with plain loops, in both weight layouts, on sizes that
-    // are not multiples of any vector width and with row strides wider than the rows.
+    // are not multiples of any vector width and with row strides wider than the rows, on 1 and 2
+    // threads; for a block of positions and for a single one (an appended token: a
+    // matrix-vector product, which goes to Eigen's gemv).
     void gemm_kernels_match_loops() {
-        const int m = 37, n = 301, k = 129, lda = 131, ldb_t = 133, ldb = 307, ldc = 305;
-        std::vector<float> a(size_t(m) * lda), bt(size_t(n) * ldb_t), b(size_t(k) * ldb);
-        for (size_t i = 0; i < a.size(); ++i) a[i] = std::sin(0.37f * float(i));
-        for (size_t i = 0; i < bt.size(); ++i) bt[i] = std::cos(0.11f * float(i));
-        for (int i = 0; i < k; ++i)
-            for (int j = 0; j < n; ++j) b[size_t(i) * ldb + j] = bt[size_t(j) * ldb_t + i];
-        std::vector<double> expected(size_t(m) * n, 0.0);
-        for (int i = 0; i < m; ++i)
-            for (int j = 0; j < n; ++j)
-                for (int p = 0; p < k; ++p)
-                    expected[size_t(i) * n + j] +=
-                        double(a[size_t(i) * lda + p]) * bt[size_t(j) * ldb_t + p];
-        for (ps::GemmKernel kernel : {ps::GemmKernel::Eigen, ps::GemmKernel::OneDnn}) {
-            if (!ps::gemm_kernel_available(kernel)) continue;
-            ps::set_gemm_kernel(kernel);
-            for (bool transposed : {true, false})
-                for (int threads : {1, 2}) {
-                    std::vector<float> c(size_t(m) * ldc, -7.0f);
-                    ps::gemm(c.data(), ldc, a.data(), lda, transposed ? bt.data() : b.data(),
-                             transposed ? ldb_t : ldb, m, n, k, transposed, threads);
-                    double worst = 0;
-                    for (int i = 0; i < m; ++i)
-                        for (int j = 0; j < n; ++j)
-                            worst = std::max(worst, std::abs(c[size_t(i) * ldc + j] -
-                                                             expected[size_t(i) * n + j]));
-                    QVERIFY2(worst < 1e-4,
-                             qPrintable(QString::fromStdString(ps::gemm_kernel_name(kernel))));
-                    QCOMPARE(c[size_t(n)], -7.0f);  // the stride's padding is left alone
-                }
+        for (const auto& [m, n, k] : {std::array{37, 301, 129}, std::array{1, 2051, 129}}) {
+            const int lda = k + 2, ldb_t = k + 4, ldb = n + 6, ldc = n + 4;
+            std::vector<float> a(size_t(m) * lda), bt(size_t(n) * ldb_t), b(size_t(k) * ldb);
+            for (size_t i = 0; i < a.size(); ++i) a[i] = std::sin(0.37f * float(i));
+            for (size_t i = 0; i < bt.size(); ++i) bt[i] = std::cos(0.11f * float(i));
+            for (int i = 0; i < k; ++i)
+                for (int j = 0; j < n; ++j) b[size_t(i) * ldb + j] = bt[size_t(j) * ldb_t + i];
+            std::vector<double> expected(size_t(m) * n, 0.0);
+            for (int i = 0; i < m; ++i)
+                for (int j = 0; j < n; ++j)
+                    for (int p = 0; p < k; ++p)
+                        expected[size_t(i) * n + j] +=
+                            double(a[size_t(i) * lda + p]) * bt[size_t(j) * ldb_t + p];
+            for (ps::GemmKernel kernel : {ps::GemmKernel::Eigen, ps::GemmKernel::OneDnn}) {
+                if (!ps::gemm_kernel_available(kernel)) continue;
+                ps::set_gemm_kernel(kernel);
+                for (bool transposed : {true, false})
+                    for (int threads : {1, 2}) {
+                        std::vector<float> c(size_t(m) * ldc, -7.0f);
+                        ps::gemm(c.data(), ldc, a.data(), lda, transposed ? bt.data() : b.data(),
+                                 transposed ? ldb_t : ldb, m, n, k, transposed, threads);
+                        double worst = 0;
+                        for (int i = 0; i < m; ++i)
+                            for (int j = 0; j < n; ++j)
+                                worst = std::max(worst, std::abs(c[size_t(i) * ldc + j] -
+                                                                 expected[size_t(i) * n + j]));
+                        QVERIFY2(worst < 1e-4,
+                                 qPrintable(QString::fromStdString(ps::gemm_kernel_name(kernel))));
+                        QCOMPARE(c[size_t(n)], -7.0f);  // the stride's padding is left alone
+                    }
+            }
         }
         ps::set_gemm_kernel(ps::GemmKernel::OneDnn);  // the shipped default
     }
