@@ -18,6 +18,7 @@
 #include "app/session.h"
 #include "core/attention_stats.h"
 #include "core/random_model.h"
+#include "tests/support/gui_session.h"
 #include "tests/support/shared_data.h"
 #include "views/attention_heatmap.h"
 #include "views/attention_lines.h"
@@ -27,12 +28,9 @@
 #include "views/token_text.h"
 
 using namespace ps;
+using ps::test::settled;
 
 namespace {
-
-bool settled(const Session& s) {
-    return s.trace() && s.trace()->ids == s.tokens() && !s.analyzing() && !s.loading();
-}
 
 QList<QByteArray> csv_lines(const QString& path) {
     QFile f(path);

@@ -17,23 +17,16 @@
 #include "app/session_files.h"
 #include "app/session_restore.h"
 
+#include "tests/support/gui_session.h"
 #include "tests/support/sampling_fixtures.h"
 
 using namespace ps;
 using ps::test::compare_sampling;
+using ps::test::open_and_wait;
+using ps::test::stories;
 using ps::test::unusual_sampling;
 
 namespace {
-
-QString stories() {
-    return QFileInfo(sample_path("stories")).absoluteFilePath();
-}
-
-bool open_and_wait(Session& s, const QString& path) {
-    QSignalSpy changed(&s, &Session::modelChanged);
-    s.openModel(path);
-    return changed.wait(20000);
-}
 
 QString write_bytes(const QTemporaryDir& dir, const QString& name, const QByteArray& bytes) {
     QFile f(dir.filePath(name));

@@ -19,22 +19,15 @@
 #include "core/loader.h"
 #include "core/prompt_tail.h"
 #include "core/tokenizer.h"
+#include "tests/support/gui_session.h"
 #include "tests/support/shared_data.h"
 #include "views/context_banner.h"
 
 using namespace ps;
+using ps::test::open_and_wait;
+using ps::test::settled;
 
 namespace {
-
-bool open_and_wait(Session& s, const QString& path) {
-    QSignalSpy changed(&s, &Session::modelChanged);
-    s.openModel(path);
-    return changed.wait(20000);
-}
-
-bool settled(const Session& s) {
-    return s.trace() && s.trace()->ids == s.tokens() && !s.analyzing() && !s.loading();
-}
 
 QString repeated(const QString& sentence, int times) {
     QString text;

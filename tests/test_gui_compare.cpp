@@ -53,6 +53,19 @@ class TestGuiCompare : public QObject {
     }
 
   private slots:
+    // Without a distribution the overlay keeps its full width for the axes and the message (an
+    // empty legend used to squeeze them into a narrow strip).
+    void an_empty_overlay_keeps_its_width() {
+        CompareOverlayChart chart;
+        chart.resize(700, 350);
+        chart.QWidget::show();
+        chart.clear("No analysis yet.");
+        QVERIFY(QTest::qWaitForWindowExposed(&chart));
+        chart.replot();
+        QVERIFY2(chart.axisRect()->width() > 500,
+                 qPrintable(QString::number(chart.axisRect()->width())));
+    }
+
     void initTestCase() {
         QStandardPaths::setTestModeEnabled(true);
         QCoreApplication::setOrganizationName("ParamScopeTest");

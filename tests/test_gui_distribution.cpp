@@ -14,6 +14,7 @@
 
 #include "app/main_window.h"
 #include "app/session.h"
+#include "tests/support/gui_session.h"
 #include "tests/support/shared_data.h"
 #include "views/distribution_chart.h"
 #include "views/distribution_view.h"
@@ -23,6 +24,7 @@
 #include "views/token_text.h"
 
 using namespace ps;
+using ps::test::settled;
 
 namespace {
 
@@ -48,10 +50,6 @@ double softmax_at(const std::vector<double>& logits, int id) {
     double max = logits[static_cast<size_t>(argmax(logits))], sum = 0;
     for (double l : logits) sum += std::exp(l - max);
     return std::exp(logits[static_cast<size_t>(id)] - max) / sum;
-}
-
-bool settled(const Session& s) {
-    return s.trace() && s.trace()->ids == s.tokens() && !s.analyzing() && !s.loading();
 }
 
 }  // namespace

@@ -18,6 +18,7 @@
 #include "app/main_window.h"
 #include "app/session.h"
 #include "core/model.h"
+#include "tests/support/gui_session.h"
 #include "tests/support/hf_writer.h"
 #include "tests/support/tiny_fixtures.h"
 #include "views/model_warnings_banner.h"
@@ -26,18 +27,13 @@
 #include "views/parameters_view.h"
 
 using namespace ps;
+using ps::test::open_and_wait;
 
 namespace {
 
 constexpr float kNaN = std::numeric_limits<float>::quiet_NaN();
 constexpr float kInf = std::numeric_limits<float>::infinity();
 constexpr size_t kHeaderBytes = 28;  // llama2.c's seven int32 config fields
-
-bool open_and_wait(Session& s, const QString& path) {
-    QSignalSpy changed(&s, &Session::modelChanged);
-    s.openModel(path);
-    return changed.wait(20000);
-}
 
 int tensor_index(const Model& model, const std::string& name) {
     for (size_t i = 0; i < model.tensors.size(); ++i)

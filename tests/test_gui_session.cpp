@@ -11,9 +11,11 @@
 #include <chrono>
 
 #include "app/session.h"
+#include "tests/support/gui_session.h"
 #include "tests/support/shared_data.h"
 
 using namespace ps;
+using ps::test::settled;
 
 namespace {
 
@@ -25,10 +27,6 @@ bool open_and_wait(Session& s, const std::string& path) {
 }
 
 // True once the session's analysis is of its current tokens and nothing is running.
-bool settled(const Session& s) {
-    return s.trace() && s.trace()->ids == s.tokens() && !s.analyzing() && !s.loading();
-}
-
 }  // namespace
 
 class TestGuiSession : public QObject {

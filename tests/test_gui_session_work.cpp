@@ -18,27 +18,17 @@
 #include "app/session_files.h"
 #include "core/error.h"
 
+#include "tests/support/gui_session.h"
 #include "tests/support/sampling_fixtures.h"
 
 using namespace ps;
 using ps::test::compare_sampling;
+using ps::test::open_and_wait;
+using ps::test::settled;
+using ps::test::stories;
 using ps::test::unusual_sampling;
 
 namespace {
-
-QString stories() {
-    return QFileInfo(sample_path("stories")).absoluteFilePath();
-}
-
-bool open_and_wait(Session& s, const QString& path) {
-    QSignalSpy changed(&s, &Session::modelChanged);
-    s.openModel(path);
-    return changed.wait(20000);
-}
-
-bool settled(const Session& s) {
-    return s.trace() && s.trace()->ids == s.tokens() && !s.analyzing() && !s.loading();
-}
 
 // The visible message box of `window` whose text or details mention `needle`.
 QMessageBox* visible_box(QWidget& window, const QString& needle) {

@@ -23,6 +23,7 @@
 #include "app/session.h"
 #include "app/view_export.h"
 #include "core/safetensors.h"
+#include "tests/support/gui_session.h"
 #include "tests/support/shared_data.h"
 #include "views/distribution_chart.h"
 #include "views/distribution_view.h"
@@ -33,6 +34,7 @@
 #include "views/theme.h"
 
 using namespace ps;
+using ps::test::settled;
 
 namespace {
 
@@ -41,10 +43,6 @@ const QStringList kViews = {"prompt",  "tokens",     "distribution", "parameters
                             "neurons", "embeddings", "attention",    "walk"};
 
 const QString kPrompt = "Once upon a time, there was a little girl named Lily. She went to the";
-
-bool settled(const Session& s) {
-    return s.trace() && s.trace()->ids == s.tokens() && !s.analyzing() && !s.loading();
-}
 
 bool contains_digit(const QString& s) {
     return std::any_of(s.begin(), s.end(), [](QChar c) { return c.isDigit(); });

@@ -123,7 +123,10 @@ void CompareOverlayChart::clear(const QString& message) {
     raw_->data()->clear();
     for (QCPGraph* g : lines_) removeGraph(g);
     lines_.clear();
+    // As in show(), the legend keeps the raw bars' key: QCustomPlot sizes the legend's column,
+    // which the axes share, to an empty legend's few pixels.
     legend->clearItems();
+    raw_->addToLegend();
     message_->setText(message);
     message_->setVisible(true);
     xAxis->setTicker(QSharedPointer<QCPAxisTicker>(new QCPAxisTickerText));
