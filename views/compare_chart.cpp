@@ -6,6 +6,7 @@
 
 #include "core/compare.h"
 #include "core/tokenizer.h"
+#include "views/probability_axis.h"
 #include "views/token_text.h"
 
 namespace ps {
@@ -138,20 +139,13 @@ void CompareOverlayChart::clear(const QString& message) {
 }
 
 void CompareOverlayChart::setLogScale(bool on) {
-    yAxis->setScaleType(on ? QCPAxis::stLogarithmic : QCPAxis::stLinear);
-    yAxis->setTicker(on ? QSharedPointer<QCPAxisTicker>(new QCPAxisTickerLog)
-                        : QSharedPointer<QCPAxisTicker>(new QCPAxisTicker));
-    yAxis->setNumberFormat(on ? "eb" : "gb");
-    yAxis->setNumberPrecision(on ? 0 : 2);
+    set_probability_scale(yAxis, on);
     fitValueAxis();
     replot();
 }
 
 void CompareOverlayChart::fitValueAxis() {
-    if (yAxis->scaleType() == QCPAxis::stLogarithmic)
-        yAxis->setRange(std::clamp(bottom_ / 2, 1e-12, 0.1), std::max(1.0, top_ * 1.5));
-    else
-        yAxis->setRange(0, std::max(0.01, top_ * 1.08));
+    fit_probability_range(yAxis, bottom_, top_);
 }
 
 void CompareOverlayChart::show(const std::vector<Series>& series, const Tokenizer& tok, int n) {
