@@ -4,6 +4,7 @@
 #include <chrono>
 #include <exception>
 
+#include "core/error.h"
 #include "core/generate.h"
 #include "core/loader.h"
 
@@ -112,19 +113,23 @@ void Session::appendTokens(const std::vector<int>& ids) {
 // products, seconds of work, where the pass takes a fraction of one).
 void Session::startLayerAnalysis(std::shared_ptr<const Model> model,
                                  std::shared_ptr<const Trace> trace) {
-    runner_.submit([this, model, trace](const std::atomic<bool>&) -> AnalysisRunner::Continuation {
-        try {
-            auto layers = std::make_shared<const LayerAnalysis>(analyze_layers(*model, *trace));
-            return [this, trace, layers] {
-                if (trace != trace_) return;
-                layer_analysis_ = layers;
-                emit layerAnalysisReady();
-            };
-        } catch (...) {
-            const QString msg = what_of(std::current_exception());
-            return [this, msg] { emit error(msg); };
-        }
-    });
+    runner_.submit(
+        [this, model, trace](const std::atomic<bool>& cancelled) -> AnalysisRunner::Continuation {
+            try {
+                auto layers = std::make_shared<const LayerAnalysis>(
+                    analyze_layers(*model, *trace, [&cancelled] { return cancelled.load(); }));
+                return [this, trace, layers] {
+                    if (trace != trace_) return;
+                    layer_analysis_ = layers;
+                    emit layerAnalysisReady();
+                };
+            } catch (const Cancelled&) {
+                return [] {};  // a newer analysis was asked for: nothing to show
+            } catch (...) {
+                const QString msg = what_of(std::current_exception());
+                return [this, msg] { emit error(msg); };
+            }
+        });
 }
 
 void Session::analyzeNow() {

@@ -13,6 +13,13 @@ class Error : public std::runtime_error {
     using std::runtime_error::runtime_error;
 };
 
+// Thrown by long computations that poll a cancel flag (the layer analysis) when it is raised:
+// their result is no longer wanted, so there is nothing to report.
+class Cancelled : public std::exception {
+  public:
+    const char* what() const noexcept override { return "cancelled"; }
+};
+
 // Throws Error("<file>: <what>"). A `what` quoting a hostile file (a megabyte-long tensor name
 // or JSON value) is cut in the middle to a few kilobytes, so a message stays readable.
 [[noreturn]] inline void fail(const std::string& file, const std::string& what) {

@@ -96,7 +96,8 @@ const Activation& residual_at(const Trace& trace, int boundary) {
     return r;
 }
 
-LogitLensGrid logit_lens_grid(const Model& model, const Trace& trace) {
+LogitLensGrid logit_lens_grid(const Model& model, const Trace& trace,
+                              const std::function<bool()>& cancelled) {
     const int T = static_cast<int>(trace.ids.size());
     const int vocab = model.config.vocab_size;
     LogitLensGrid grid;
@@ -104,6 +105,7 @@ LogitLensGrid logit_lens_grid(const Model& model, const Trace& trace) {
     grid.positions = T;
     grid.cells.resize(static_cast<size_t>(grid.rows) * static_cast<size_t>(T));
     for (int b = 0; b < grid.rows; b++) {
+        if (cancelled && cancelled()) throw Cancelled();
         const MatrixRM logits = logit_lens(model, residual_at(trace, b));  // [T, vocab]
         const bool parallel = double(T) * vocab > (1 << 20);
 #pragma omp parallel for schedule(static) if (parallel)
@@ -233,12 +235,14 @@ int neuron_rank(const Trace& trace, int layer, int position, int neuron, bool by
     return ahead + 1;
 }
 
-LayerAnalysis analyze_layers(const Model& model, const Trace& trace) {
+LayerAnalysis analyze_layers(const Model& model, const Trace& trace,
+                             const std::function<bool()>& cancelled) {
     LayerAnalysis a;
     a.ids = trace.ids;
     auto t0 = std::chrono::steady_clock::now();
-    a.lens = logit_lens_grid(model, trace);
+    a.lens = logit_lens_grid(model, trace, cancelled);
     a.lens_ms = ms_since(t0);
+    if (cancelled && cancelled()) throw Cancelled();
     t0 = std::chrono::steady_clock::now();
     a.trajectories = residual_trajectories(trace);
     a.pca_ms = ms_since(t0);

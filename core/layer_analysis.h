@@ -10,6 +10,7 @@
 #pragma once
 
 #include <array>
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -52,7 +53,10 @@ struct LogitLensGrid {
 
 // Final norm + unembedding applied to every boundary of `trace`, one matrix product per
 // boundary ([T, dim] x unembedding), then a full-vocabulary softmax per cell.
-LogitLensGrid logit_lens_grid(const Model& model, const Trace& trace);
+// `cancelled`, if set, is polled before each boundary: when it returns true the grid is
+// abandoned with ps::Cancelled (core/error.h).
+LogitLensGrid logit_lens_grid(const Model& model, const Trace& trace,
+                              const std::function<bool()>& cancelled = {});
 
 // --- PCA trajectories ------------------------------------------------------------------------
 
@@ -122,7 +126,10 @@ struct LayerAnalysis {
 };
 
 // Needs a trace with the residual stream (TraceOptions::residual); sublayer norms are left
-// empty without TraceOptions::sublayer_out. Throws ps::Error otherwise.
-LayerAnalysis analyze_layers(const Model& model, const Trace& trace);
+// empty without TraceOptions::sublayer_out. Throws ps::Error otherwise, and ps::Cancelled when
+// `cancelled` returns true (polled between the logit lens's boundaries and before the PCA): on
+// GPT-2 124M the analysis takes seconds, and a keystroke must not wait for a stale one.
+LayerAnalysis analyze_layers(const Model& model, const Trace& trace,
+                             const std::function<bool()>& cancelled = {});
 
 }  // namespace ps

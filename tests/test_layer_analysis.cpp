@@ -309,6 +309,29 @@ class TestLayerAnalysis : public QObject {
         QCOMPARE(static_cast<int>(a.stats.attn_out_norm.size()), 0);
         QVERIFY_THROWS_EXCEPTION(Error, residual_at(forward(*model, ids), 3 + 1));
     }
+
+    // The app cancels a stale analysis (seconds on GPT-2 124M) when the prompt changes: the flag
+    // is polled before every boundary of the lens and before the PCA, and a raised one stops it.
+    void analysis_can_be_cancelled() {
+        auto model = make_random_model("gpt2-tiny", 1);
+        const Trace trace = forward(*model, random_ids(*model, 5, 2));
+        const int boundaries = boundary_count(model->config.n_layers);
+        int polls = 0;
+        const LayerAnalysis whole = analyze_layers(*model, trace, [&] { return ++polls < 0; });
+        QCOMPARE(polls, boundaries + 1);
+        QCOMPARE(whole.lens.rows, boundaries);
+        for (int stop_at = 1; stop_at <= boundaries + 1; ++stop_at) {
+            polls = 0;
+            bool cancelled = false;
+            try {
+                analyze_layers(*model, trace, [&] { return ++polls == stop_at; });
+            } catch (const Cancelled&) {
+                cancelled = true;
+            }
+            QVERIFY(cancelled);
+            QCOMPARE(polls, stop_at);  // nothing polled after the flag was seen
+        }
+    }
 };
 
 QTEST_MAIN(TestLayerAnalysis)
