@@ -186,8 +186,14 @@ void arm_screenshot(Session& session, MainWindow& window, const GuiOptions& o, i
                      [finish](const QString& path, const QString& msg) {
                          finish(1, "error: could not open " + path + ": " + msg);
                      });
-    QObject::connect(&session, &Session::error, &window,
-                     [finish](const QString& msg) { finish(1, "error: " + msg); });
+    // An error after the pass has produced the prompt's trace (a NaN distribution, a failed
+    // layer analysis) is part of what the window shows, as in the interactive app: warn and go on
+    // to the screenshot. Before that, there is nothing to show.
+    QObject::connect(&session, &Session::error, &window, [&session, finish](const QString& msg) {
+        if (session.trace() && session.trace()->ids == session.tokens())
+            return (void)std::fprintf(stderr, "warning: %s\n", qPrintable(msg));
+        finish(1, "error: " + msg);
+    });
     QObject::connect(&session, &Session::analysisReady, &window, [&session, &window, o, finish] {
         if (session.promptTooLong())  // never analyzed: the GUI would ask what to cut
             return finish(1, QString("error: the prompt is %1 tokens; the model reads at most %2")

@@ -20,6 +20,7 @@
 #include "core/model.h"
 #include "tests/support/gui_session.h"
 #include "tests/support/hf_writer.h"
+#include "tests/support/shared_data.h"
 #include "tests/support/tiny_fixtures.h"
 #include "views/model_warnings_banner.h"
 #include "views/parameter_histogram.h"
@@ -191,6 +192,20 @@ class TestGuiModelWarnings : public QObject {
         }
         QVERIFY(expected >= 2);  // the tensor and its group at least
         QCOMPARE(marked, expected);
+    }
+
+    // A screenshot of a model whose logits are NaN: the run still writes the window (which says
+    // why there is no distribution) and warns, where it used to stop at the first error.
+    void a_screenshot_of_a_nan_model_is_taken() {
+        const QString png = tmp_.filePath("nan.png");
+        const auto r = ps::test::run_cli({all_bad_, "--prompt", "a b", "--screenshot", png});
+        QVERIFY2(r.exit_code == 0, r.err.constData());
+        QVERIFY(QFileInfo(png).size() > 0);
+        QVERIFY2(r.err.contains("warning: sampling: logit of token 0 is NaN"), r.err.constData());
+        // An error before any analysis still fails the run.
+        const auto missing =
+            ps::test::run_cli({tmp_.filePath("missing.bin"), "--prompt", "a", "--screenshot", png});
+        QCOMPARE(missing.exit_code, 1);
     }
 };
 
