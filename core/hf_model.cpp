@@ -17,7 +17,6 @@
 
 #include "core/compact_weights.h"
 #include "core/error.h"
-#include "core/half.h"
 #include "core/json_limits.h"
 #include "core/loader.h"
 #include "core/memory_budget.h"
@@ -285,11 +284,8 @@ struct WeightReader {
                            "' (supported: F32, F16, BF16)");
         dtype = t.dtype == "F16" ? DType::F16 : DType::BF16;
         std::vector<float> values(n);
-        for (size_t i = 0; i < n; ++i) {
-            uint16_t h;
-            std::memcpy(&h, t.data + 2 * i, 2);
-            values[i] = t.dtype == "F16" ? f16_to_f32(h) : bf16_to_f32(h);
-        }
+        // The conversion the forward pass uses on weights kept as stored: the same values.
+        dequantize(dtype, t.data, values.data(), static_cast<int64_t>(n));
         return model.keep(std::move(values));
     }
 
