@@ -35,42 +35,48 @@ int threads_for(double work) {
     return n > 0 ? n : omp_get_num_procs();
 }
 
-// Values per panel of a compact weight: dequantized, a panel (256 KB) stays in the core's cache
-// while the product reads it.
-constexpr int64_t kPanelValues = int64_t(1) << 16;
+// Values per panel of a compact weight (4 MB as f32). Measured on GPT-2 124M in F16 (1 and 2
+// threads): panels of 64K values, each product on one thread, in parallel, were the slowest
+// (the products are too thin for the kernel); sequential panels of 1M values, each dequantized
+// and multiplied with every thread, the fastest.
+constexpr int64_t kPanelValues = int64_t(1) << 20;
 
-// y[T, out] = x[T, in] W^T for a compact W: W is dequantized one panel of output units at a time
-// (stored rows of [out, in], or column blocks of [in, out]) into a per-thread buffer, and each
-// panel is one product. Panels run in parallel, each product on one thread.
+// Dequantizes output units first .. first+width-1 of a compact W into `panel`: [in, width] for
+// a column block of [in, out], else [width, in] (rows of [out, in]).
+void dequantize_panel(float* panel, const Linear& l, int first, int width, int threads) {
+    const int rows = l.stored_in_out ? l.in : width;
+#pragma omp parallel for num_threads(threads) schedule(static) if (threads > 1)
+    for (int r = 0; r < rows; ++r) {
+        if (l.stored_in_out)
+            dequantize(l.dtype, stored_row(l, r) + encoded_bytes(l.dtype, first),
+                       panel + static_cast<size_t>(r) * width, width);
+        else
+            dequantize(l.dtype, stored_row(l, first + r), panel + static_cast<size_t>(r) * l.in,
+                       l.in);
+    }
+}
+
+// y[T, out] = x[T, in] W^T for a compact W: W is dequantized a panel of output units at a time
+// (rows of [out, in], or a column block of [in, out]) into a buffer reused from call to call,
+// and each panel is one product.
 void linear_compact(MatrixRM& y, const MatrixRM& x, const Linear& l) {
     const int T = static_cast<int>(x.rows());
-    // Output units per panel: a multiple of 16 (a column block starts on a block boundary:
-    // F16 and BF16 blocks are one value).
+    // Output units per panel: a multiple of 16 (a column block then starts on a block
+    // boundary: F16 and BF16 blocks are one value; validate() refuses others).
     const int panel = static_cast<int>(
-        std::min<int64_t>(std::clamp<int64_t>(kPanelValues / l.in / 16 * 16, 16, 1 << 14), l.out));
-    const int panels = (l.out + panel - 1) / panel;
-    const int n = std::min(threads_for(double(T) * l.in * l.out), panels);
-#pragma omp parallel for num_threads(n) schedule(dynamic) if (n > 1)
-    for (int p = 0; p < panels; ++p) {
-        thread_local std::vector<float> buffer;
-        const int first = p * panel;
+        std::min<int64_t>(std::clamp<int64_t>(kPanelValues / l.in / 16 * 16, 16, 1 << 16), l.out));
+    const int threads = threads_for(double(T) * l.in * l.out);
+    thread_local std::vector<float> buffer;
+    buffer.resize(static_cast<size_t>(panel) * l.in);
+    for (int first = 0; first < l.out; first += panel) {
         const int width = std::min(panel, l.out - first);
-        buffer.resize(static_cast<size_t>(width) * l.in);
-        if (l.stored_in_out) {
-            // Column block [in, width]: `width` values of each of the `in` stored rows.
-            for (int i = 0; i < l.in; ++i)
-                dequantize(l.dtype, stored_row(l, i) + encoded_bytes(l.dtype, first),
-                           buffer.data() + static_cast<size_t>(i) * width, width);
+        dequantize_panel(buffer.data(), l, first, width, threads);
+        if (l.stored_in_out)
             gemm(y.data() + first, l.out, x.data(), l.in, buffer.data(), width, T, width, l.in,
-                 false, 1);
-        } else {
-            // Row block [width, in]: stored rows first .. first+width-1.
-            for (int r = 0; r < width; ++r)
-                dequantize(l.dtype, stored_row(l, first + r),
-                           buffer.data() + static_cast<size_t>(r) * l.in, l.in);
+                 false, threads);
+        else
             gemm(y.data() + first, l.out, x.data(), l.in, buffer.data(), l.in, T, width, l.in, true,
-                 1);
-        }
+                 threads);
     }
 }
 
