@@ -35,17 +35,18 @@ int threads_for(double work) {
     return n > 0 ? n : omp_get_num_procs();
 }
 
-// Values per panel of a compact weight (4 MB as f32). Measured on GPT-2 124M in F16 (1 and 2
-// threads): panels of 64K values, each product on one thread, in parallel, were the slowest
-// (the products are too thin for the kernel); sequential panels of 1M values, each dequantized
-// and multiplied with every thread, the fastest.
+// Values per panel of a compact weight (4 MB as f32). Measured on GPT-2 124M in F16: panels
+// of 64K values made products too thin for the kernel; panels dequantized and multiplied by
+// every thread in turn needed two parallel regions per panel, and on a busy machine each
+// region's barrier can wait for a descheduled thread (seconds per pass). So each thread takes
+// its own contiguous share of the output units, panel after panel: one region per product, as
+// for f32 weights.
 constexpr int64_t kPanelValues = int64_t(1) << 20;
 
 // Dequantizes output units first .. first+width-1 of a compact W into `panel`: [in, width] for
 // a column block of [in, out], else [width, in] (rows of [out, in]).
-void dequantize_panel(float* panel, const Linear& l, int first, int width, int threads) {
+void dequantize_panel(float* panel, const Linear& l, int first, int width) {
     const int rows = l.stored_in_out ? l.in : width;
-#pragma omp parallel for num_threads(threads) schedule(static) if (threads > 1)
     for (int r = 0; r < rows; ++r) {
         if (l.stored_in_out)
             dequantize(l.dtype, stored_row(l, r) + encoded_bytes(l.dtype, first),
@@ -57,26 +58,32 @@ void dequantize_panel(float* panel, const Linear& l, int first, int width, int t
 }
 
 // y[T, out] = x[T, in] W^T for a compact W: W is dequantized a panel of output units at a time
-// (rows of [out, in], or a column block of [in, out]) into a buffer reused from call to call,
-// and each panel is one product.
+// (rows of [out, in], or a column block of [in, out]) into a per-thread buffer reused from call
+// to call, and each panel is one product.
 void linear_compact(MatrixRM& y, const MatrixRM& x, const Linear& l) {
     const int T = static_cast<int>(x.rows());
-    // Output units per panel: a multiple of 16 (a column block then starts on a block
-    // boundary: F16 and BF16 blocks are one value; validate() refuses others).
-    const int panel = static_cast<int>(
-        std::min<int64_t>(std::clamp<int64_t>(kPanelValues / l.in / 16 * 16, 16, 1 << 16), l.out));
-    const int threads = threads_for(double(T) * l.in * l.out);
-    thread_local std::vector<float> buffer;
-    buffer.resize(static_cast<size_t>(panel) * l.in);
-    for (int first = 0; first < l.out; first += panel) {
-        const int width = std::min(panel, l.out - first);
-        dequantize_panel(buffer.data(), l, first, width, threads);
-        if (l.stored_in_out)
-            gemm(y.data() + first, l.out, x.data(), l.in, buffer.data(), width, T, width, l.in,
-                 false, threads);
-        else
-            gemm(y.data() + first, l.out, x.data(), l.in, buffer.data(), l.in, T, width, l.in, true,
-                 threads);
+    // Output units per panel and per thread: multiples of 16 (a column block then starts on a
+    // block boundary: F16 and BF16 blocks are one value; validate() refuses others).
+    const int panel =
+        static_cast<int>(std::clamp<int64_t>(kPanelValues / l.in / 16 * 16, 16, int64_t(1) << 16));
+    const int n = std::min(threads_for(double(T) * l.in * l.out), (l.out + 15) / 16);
+    const int share = ((l.out + n - 1) / n + 15) / 16 * 16;
+#pragma omp parallel num_threads(n) if (n > 1)
+    {
+        const int begin = omp_get_thread_num() * share;
+        const int end = std::min(l.out, begin + share);
+        thread_local std::vector<float> buffer;
+        if (begin < end) buffer.resize(static_cast<size_t>(std::min(panel, end - begin)) * l.in);
+        for (int first = begin; first < end; first += panel) {
+            const int width = std::min(panel, end - first);
+            dequantize_panel(buffer.data(), l, first, width);
+            if (l.stored_in_out)
+                gemm(y.data() + first, l.out, x.data(), l.in, buffer.data(), width, T, width, l.in,
+                     false, 1);
+            else
+                gemm(y.data() + first, l.out, x.data(), l.in, buffer.data(), l.in, T, width, l.in,
+                     true, 1);
+        }
     }
 }
 
