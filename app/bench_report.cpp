@@ -213,8 +213,14 @@ nlohmann::json bench_report(const Model& model, const std::string& label, const 
     const Figure bare = measure(R, [&] { forward(model, ids, no_trace); });
     const Figure last = measure(R, [&] { forward(model, ids, last_only); });
     const Trace base = forward(model, shorter, TraceOptions());
+    // Appending extends the shorter trace's buffers in place (each result is dropped before
+    // the next run, as the app drops its previous analysis); replacing the last token cannot
+    // write over rows the longer trace still shows, so it copies the shared positions.
     const Figure append = measure(R, [&] { forward(model, ids, TraceOptions(), &base); });
     const Trace trace = forward(model, ids, TraceOptions());
+    std::vector<int> edited = ids;
+    edited.back() = (edited.back() + 1) % c.vocab_size;
+    const Figure edit = measure(R, [&] { forward(model, edited, TraceOptions(), &trace); });
     const Figure lens = measure(std::max(1, R / 3), [&] { logit_lens_grid(model, trace); });
 
     const int vocab = 50257;
@@ -243,6 +249,8 @@ nlohmann::json bench_report(const Model& model, const std::string& label, const 
     j["append_ms"] = append.median;
     j["append"] = to_json(append);
     j["append_ratio"] = append.median / full.median;
+    j["edit_last_ms"] = edit.median;
+    j["edit_last"] = to_json(edit);
     j["weight_read_gbps"] = read_gbps;
     j["append_bound_ms"] = append_bound_ms;
     j["logit_lens_ms"] = lens.median;
@@ -286,6 +294,8 @@ void print_bench_report(const nlohmann::json& j) {
         print_value("  reading its weights once (memory-bound)", j.at("append_bound_ms"), "ms");
         print_value("  memory read rate over the weights", j.at("weight_read_gbps"), "GB/s");
     }
+    if (j.contains("edit_last"))
+        print_row("replace the last token (copies the trace)", fig("edit_last"), "ms");
     print_value("trace overhead", 100.0 * j.at("trace_overhead").get<double>(), "%");
     print_value("trace size", j.at("trace_mb"), "MB");
     print_value("logit-lens grid (every layer x position)", j.at("logit_lens_ms"), "ms");

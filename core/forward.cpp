@@ -127,7 +127,7 @@ std::optional<Linear> fused_qkv(const LayerWeights& L) {
 }
 
 // out = x / sqrt(mean(x^2) + eps) * gain, row by row (RMSNorm, llama).
-void rmsnorm(MatrixRM& out, const MatrixRM& x, const float* gain, float eps) {
+void rmsnorm(MatrixRM& out, const Eigen::Ref<const MatrixRM>& x, const float* gain, float eps) {
     const int dim = static_cast<int>(x.cols());
     out.resize(x.rows(), dim);
     for (Eigen::Index t = 0; t < x.rows(); ++t) {
@@ -138,7 +138,8 @@ void rmsnorm(MatrixRM& out, const MatrixRM& x, const float* gain, float eps) {
 }
 
 // out = (x - mean) / sqrt(var + eps) * gain + bias, row by row (LayerNorm, GPT-2).
-void layernorm(MatrixRM& out, const MatrixRM& x, const float* gain, const float* bias, float eps) {
+void layernorm(MatrixRM& out, const Eigen::Ref<const MatrixRM>& x, const float* gain,
+               const float* bias, float eps) {
     const int dim = static_cast<int>(x.cols());
     out.resize(x.rows(), dim);
     for (Eigen::Index t = 0; t < x.rows(); ++t) {
@@ -149,7 +150,8 @@ void layernorm(MatrixRM& out, const MatrixRM& x, const float* gain, const float*
     }
 }
 
-void norm(MatrixRM& out, const MatrixRM& x, const Config& c, const float* gain, const float* bias) {
+void norm(MatrixRM& out, const Eigen::Ref<const MatrixRM>& x, const Config& c, const float* gain,
+          const float* bias) {
     if (c.arch == Arch::Gpt2)
         layernorm(out, x, gain, bias, c.norm_eps);
     else
@@ -183,7 +185,7 @@ void rope(MatrixRM& q, int head_dim, float theta, RopeStyle style, int start) {
 // over the keys of positions 0 .. start+Tq-1. q [Tq, n_heads*hd], k and v [T, n_kv_heads*hd];
 // query heads share key/value heads in groups (grouped-query attention). out [Tq, n_heads*hd].
 // pattern (if not null, [n_heads*T, T]) receives each head's weights in rows h*T+start ...
-void attention(MatrixRM& out, const MatrixRM& q, const MatrixRM& k, const MatrixRM& v,
+void attention(MatrixRM& out, const MatrixRM& q, const Activation& k, const Activation& v,
                const Config& c, int start, MatrixRM* pattern) {
     const int Tq = static_cast<int>(q.rows());
     const int T = static_cast<int>(k.rows());
@@ -298,11 +300,15 @@ Trace forward(const Model& model, const std::vector<int>& ids, const TraceOption
     // Positions 0..P-1 come from `reuse`; the Tn positions P..T-1 are computed.
     const int P = reusable_prefix(model, reuse, ids, options);
     const int Tn = T - P;
-    // Each captured activation: the reused rows, then the new ones.
-    auto capture = [&](MatrixRM& into, const MatrixRM& reused, const MatrixRM& fresh) {
-        into.resize(T, fresh.cols());
-        if (P > 0) into.topRows(P) = reused.topRows(P);
-        into.bottomRows(Tn) = fresh;
+    static const Trace kNoTrace;
+    static const LayerTrace kNoLayer;
+    const Trace& prev = P > 0 ? *reuse : kNoTrace;
+    // Each captured activation: the reused rows, shared with `reuse`, then the new ones. Room for
+    // a few more rows lets the next appended tokens extend it in place too.
+    const Eigen::Index capacity = std::min(c.context_length, T + std::max(16, T / 4));
+    auto capture = [&](Activation& into, const Activation& reused,
+                       const Eigen::Ref<const MatrixRM>& fresh) {
+        into = Activation::extend(reused, P, fresh, capacity);
     };
 
     Trace trace;
@@ -314,21 +320,21 @@ Trace forward(const Model& model, const std::vector<int>& ids, const TraceOption
     // Embedding lookup (and learned positions for GPT-2).
     MatrixRM x(Tn, c.dim);
     for (int t = 0; t < Tn; ++t) token_embedding_row(w, c.dim, ids[P + t], x.row(t).data());
-    if (options.residual) capture(trace.embed, reuse ? reuse->embed : x, x);
+    if (options.residual) capture(trace.embed, prev.embed, x);
     if (c.arch == Arch::Gpt2) {
         Eigen::Map<const MatrixRM> pos(w.position_embedding + static_cast<size_t>(P) * c.dim, Tn,
                                        c.dim);
-        if (options.residual) capture(trace.pos_embed, reuse ? reuse->pos_embed : x, pos);
+        if (options.residual) capture(trace.pos_embed, prev.pos_embed, pos);
         x += pos;
     }
 
-    MatrixRM xb, qkv, q, k, v, keys, values, att, sub, gate, up;
+    MatrixRM xb, qkv, q, k, v, att, sub, gate, up;
     trace.layers.resize(static_cast<size_t>(c.n_layers));
     for (int l = 0; l < c.n_layers; ++l) {
         const LayerWeights& L = w.layers[static_cast<size_t>(l)];
-        const LayerTrace* old = reuse ? &reuse->layers[static_cast<size_t>(l)] : nullptr;
+        const LayerTrace& old = P > 0 ? prev.layers[static_cast<size_t>(l)] : kNoLayer;
         LayerTrace& lt = trace.layers[static_cast<size_t>(l)];
-        if (options.residual) capture(lt.resid_pre, old ? old->resid_pre : x, x);
+        if (options.residual) capture(lt.resid_pre, old.resid_pre, x);
 
         // Attention block: new queries against every key and value, cached ones included.
         norm(xb, x, c, L.attn_norm, L.attn_norm_bias);
@@ -346,16 +352,17 @@ Trace forward(const Model& model, const std::vector<int>& ids, const TraceOption
             rope(q, c.head_dim(), c.rope_theta, c.rope_style, P);
             rope(k, c.head_dim(), c.rope_theta, c.rope_style, P);
         }
-        capture(keys, old ? old->k : k, k);
-        capture(values, old ? old->v : v, v);
+        Activation keys, values;
+        capture(keys, old.k, k);
+        capture(values, old.v, v);
         MatrixRM* pattern = nullptr;
         if (options.attention) {
             pattern = &lt.pattern;
             pattern->resize(static_cast<Eigen::Index>(c.n_heads) * T, T);
             for (int h = 0; P > 0 && h < c.n_heads; ++h) {  // the cached queries' rows
                 const Eigen::Index row = static_cast<Eigen::Index>(h) * T;
-                const Eigen::Index old_row = static_cast<Eigen::Index>(h) * old->pattern.cols();
-                pattern->block(row, 0, P, P) = old->pattern.block(old_row, 0, P, P);
+                const Eigen::Index old_row = static_cast<Eigen::Index>(h) * old.pattern.cols();
+                pattern->block(row, 0, P, P) = old.pattern.block(old_row, 0, P, P);
                 pattern->block(row, P, P, Tn).setZero();  // they cannot see the new keys
             }
         }
@@ -365,7 +372,7 @@ Trace forward(const Model& model, const std::vector<int>& ids, const TraceOption
             lt.v = std::move(values);
         }
         linear(sub, att, L.wo);
-        if (options.sublayer_out) capture(lt.attn_out, old ? old->attn_out : sub, sub);
+        if (options.sublayer_out) capture(lt.attn_out, old.attn_out, sub);
         x += sub;
 
         // MLP block.
@@ -378,23 +385,24 @@ Trace forward(const Model& model, const std::vector<int>& ids, const TraceOption
             linear(gate, xb, L.ffn_up);
             gelu(gate);
         }
-        if (options.neurons) capture(lt.mlp_post, old ? old->mlp_post : gate, gate);
+        if (options.neurons) capture(lt.mlp_post, old.mlp_post, gate);
         linear(sub, gate, L.ffn_down);
-        if (options.sublayer_out) capture(lt.mlp_out, old ? old->mlp_out : sub, sub);
+        if (options.sublayer_out) capture(lt.mlp_out, old.mlp_out, sub);
         x += sub;
-        if (options.residual) capture(lt.resid_post, old ? old->resid_post : x, x);
+        if (options.residual) capture(lt.resid_post, old.resid_post, x);
     }
 
     // Final norm and unembedding.
     norm(xb, x, c, w.final_norm, w.final_norm_bias);
-    if (options.final_norm) capture(trace.ln_final, reuse ? reuse->ln_final : xb, xb);
+    if (options.final_norm) capture(trace.ln_final, prev.ln_final, xb);
+    MatrixRM logits;
     if (options.all_logits) {
-        MatrixRM logits;
         linear(logits, xb, w.unembed);
-        capture(trace.logits, reuse ? reuse->logits : logits, logits);
+        capture(trace.logits, prev.logits, logits);
     } else {
         MatrixRM last = xb.bottomRows(1);
-        linear(trace.logits, last, w.unembed);
+        linear(logits, last, w.unembed);
+        trace.logits = Activation(logits);
     }
     return trace;
 }
@@ -408,7 +416,7 @@ std::vector<float> logit_lens(const Model& model, const float* residual) {
     return std::vector<float>(logits.data(), logits.data() + logits.size());
 }
 
-MatrixRM logit_lens(const Model& model, const MatrixRM& residuals) {
+MatrixRM logit_lens(const Model& model, const Eigen::Ref<const MatrixRM>& residuals) {
     MatrixRM xb, logits;
     norm(xb, residuals, model.config, model.weights.final_norm, model.weights.final_norm_bias);
     linear(logits, xb, model.weights.unembed);
@@ -417,7 +425,7 @@ MatrixRM logit_lens(const Model& model, const MatrixRM& residuals) {
 
 std::vector<NamedActivation> named_activations(const Trace& trace) {
     std::vector<NamedActivation> out;
-    auto add = [&](const std::string& name, const MatrixRM& m) {
+    auto add = [&](const std::string& name, const Activation& m) {
         if (m.size() > 0) out.push_back({name, {m.rows(), m.cols()}, m.data()});
     };
     const int64_t T = static_cast<int64_t>(trace.ids.size());

@@ -6,11 +6,10 @@
 #include <string>
 #include <vector>
 
+#include "core/activation.h"
 #include "core/model.h"
 
 namespace ps {
-
-using MatrixRM = Eigen::Matrix<float, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;
 
 struct TraceOptions {
     bool residual = true;      // hook_embed, hook_pos_embed, blocks.L.hook_resid_pre/post
@@ -27,30 +26,32 @@ struct TraceOptions {
     bool covers(const TraceOptions& wanted) const;
 };
 
+// Every activation but the attention pattern shares its rows with the trace it was extended
+// from (core/activation.h).
 struct LayerTrace {
-    MatrixRM resid_pre;  // [T, dim]
-    MatrixRM pattern;    // [n_heads * T, T]: head h is rows h*T .. h*T+T-1;
-                         // row = query, column = key, post-softmax
+    Activation resid_pre;  // [T, dim]
+    MatrixRM pattern;      // [n_heads * T, T]: head h is rows h*T .. h*T+T-1;
+                           // row = query, column = key, post-softmax
     auto head_pattern(int h) const {
         return pattern.middleRows(h * pattern.cols(), pattern.cols());
     }
-    MatrixRM k, v;        // [T, n_kv_heads * head_dim]: keys (after rotary embedding) and values
-    MatrixRM attn_out;    // [T, dim]
-    MatrixRM mlp_post;    // [T, hidden]: the neurons after the activation function
-    MatrixRM mlp_out;     // [T, dim]
-    MatrixRM resid_post;  // [T, dim]
+    Activation k, v;        // [T, n_kv_heads * head_dim]: keys (after rotary embedding) and values
+    Activation attn_out;    // [T, dim]
+    Activation mlp_post;    // [T, hidden]: the neurons after the activation function
+    Activation mlp_out;     // [T, dim]
+    Activation resid_post;  // [T, dim]
 };
 
 struct Trace {
     std::vector<int> ids;
     TraceOptions options;  // what was captured
     int head_dim = 0;
-    bool rotary = false;  // keys are stored after the rotary embedding (llama)
-    MatrixRM embed;       // hook_embed [T, dim]
-    MatrixRM pos_embed;   // hook_pos_embed [T, dim], GPT-2 only
+    bool rotary = false;   // keys are stored after the rotary embedding (llama)
+    Activation embed;      // hook_embed [T, dim]
+    Activation pos_embed;  // hook_pos_embed [T, dim], GPT-2 only
     std::vector<LayerTrace> layers;
-    MatrixRM ln_final;  // ln_final.hook_normalized [T, dim]
-    MatrixRM logits;    // [T, vocab], or [1, vocab] (last position) without all_logits
+    Activation ln_final;  // ln_final.hook_normalized [T, dim]
+    Activation logits;    // [T, vocab], or [1, vocab] (last position) without all_logits
 };
 
 // One captured activation: its hook name, shape and values (row-major).
@@ -68,8 +69,8 @@ std::vector<NamedActivation> named_activations(const Trace& trace);
 //
 // `reuse`, a trace of the same model captured with options covering `options` and the key/value
 // cache, saves the work of the positions it shares with `ids`: the longest common prefix of the
-// two prompts (all but the last token at most) is copied, and only the rest is computed,
-// attending to the cached keys and values. Appending a token thus costs one position, and
+// two prompts (all but the last token at most) is shared, not copied, and only the rest is
+// computed, attending to the cached keys and values. Appending a token thus costs one position, and
 // editing the prompt's end costs only the positions after the edit. Without a usable `reuse`
 // every position is computed. The result is the same either way, up to float rounding.
 Trace forward(const Model& model, const std::vector<int>& ids,
@@ -88,7 +89,7 @@ int reusable_prefix(const Model& model, const Trace* reuse, const std::vector<in
 // The logit lens: final norm + unembedding applied to one residual vector [dim] -> [vocab].
 std::vector<float> logit_lens(const Model& model, const float* residual);
 // The same for every row of `residuals` [N, dim] at once -> [N, vocab] (one matrix product).
-MatrixRM logit_lens(const Model& model, const MatrixRM& residuals);
+MatrixRM logit_lens(const Model& model, const Eigen::Ref<const MatrixRM>& residuals);
 
 // The floating-point operations of forward()'s matrix products over `tokens` new positions
 // after `cached` reused ones (2 per multiply-add; attention counted as computed, every query

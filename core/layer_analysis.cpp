@@ -23,9 +23,9 @@ void check_layer(const Trace& trace, int layer) {
                     std::to_string(trace.layers.size()) + " layers)");
 }
 
-const MatrixRM& neurons_of(const Trace& trace, int layer) {
+const Activation& neurons_of(const Trace& trace, int layer) {
     check_layer(trace, layer);
-    const MatrixRM& post = trace.layers[static_cast<size_t>(layer)].mlp_post;
+    const Activation& post = trace.layers[static_cast<size_t>(layer)].mlp_post;
     if (post.size() == 0)
         throw Error("the trace has no MLP neuron activations (blocks." + std::to_string(layer) +
                     ".mlp.hook_post; TraceOptions::neurons is off)");
@@ -81,13 +81,14 @@ std::string boundary_name(int boundary) {
     return boundary == 0 ? "embed" : "L" + std::to_string(boundary - 1);
 }
 
-const MatrixRM& residual_at(const Trace& trace, int boundary) {
+const Activation& residual_at(const Trace& trace, int boundary) {
     const int layers = static_cast<int>(trace.layers.size());
     if (boundary < 0 || boundary > layers)
         throw Error("residual boundary " + std::to_string(boundary) + " is out of range (0.." +
                     std::to_string(layers) + ")");
-    const MatrixRM& r = boundary == 0 ? trace.layers[0].resid_pre
-                                      : trace.layers[static_cast<size_t>(boundary - 1)].resid_post;
+    const Activation& r = boundary == 0
+                              ? trace.layers[0].resid_pre
+                              : trace.layers[static_cast<size_t>(boundary - 1)].resid_post;
     if (r.size() == 0)
         throw Error(
             "the trace has no residual stream (blocks.*.hook_resid_pre/post; "
@@ -150,7 +151,7 @@ Trajectories residual_trajectories(const Trace& trace) {
     const Eigen::Index dim = residual_at(trace, 0).cols();
     MatrixRM points(static_cast<Eigen::Index>(tr.tokens) * tr.boundaries, dim);
     for (int b = 0; b < tr.boundaries; b++) {
-        const MatrixRM& r = residual_at(trace, b);
+        const Activation& r = residual_at(trace, b);
         for (int t = 0; t < tr.tokens; t++) points.row(tr.row(t, b)) = r.row(t);
     }
     tr.pca = principal_components_2d(points);
@@ -166,7 +167,7 @@ ResidualStats residual_stats(const Trace& trace) {
     for (int b = 0; b < boundaries; b++) s.norm.row(b) = residual_at(trace, b).rowwise().norm();
     s.cosine.resize(s.layers, s.tokens);
     for (int l = 0; l < s.layers; l++) {
-        const MatrixRM &a = residual_at(trace, l), &b = residual_at(trace, l + 1);
+        const Activation &a = residual_at(trace, l), &b = residual_at(trace, l + 1);
         for (int t = 0; t < s.tokens; t++) s.cosine(l, t) = cosine(a.row(t), b.row(t));
     }
     if (trace.layers[0].attn_out.size() > 0 && trace.layers[0].mlp_out.size() > 0) {
@@ -183,7 +184,7 @@ ResidualStats residual_stats(const Trace& trace) {
 
 std::vector<NeuronActivation> top_neurons(const Trace& trace, int layer, int position, int k,
                                           bool by_magnitude) {
-    const MatrixRM& post = neurons_of(trace, layer);
+    const Activation& post = neurons_of(trace, layer);
     if (position < 0 || position >= post.rows())
         throw Error("position " + std::to_string(position) + " is out of range (0.." +
                     std::to_string(post.rows() - 1) + ")");
@@ -208,7 +209,7 @@ std::vector<NeuronActivation> top_neurons(const Trace& trace, int layer, int pos
 }
 
 std::vector<float> neuron_activations(const Trace& trace, int layer, int neuron) {
-    const MatrixRM& post = neurons_of(trace, layer);
+    const Activation& post = neurons_of(trace, layer);
     if (neuron < 0 || neuron >= post.cols())
         throw Error("neuron " + std::to_string(neuron) + " is out of range (0.." +
                     std::to_string(post.cols() - 1) + ")");
@@ -218,7 +219,7 @@ std::vector<float> neuron_activations(const Trace& trace, int layer, int neuron)
 }
 
 int neuron_rank(const Trace& trace, int layer, int position, int neuron, bool by_magnitude) {
-    const MatrixRM& post = neurons_of(trace, layer);
+    const Activation& post = neurons_of(trace, layer);
     if (position < 0 || position >= post.rows() || neuron < 0 || neuron >= post.cols())
         throw Error("neuron " + std::to_string(neuron) + " at position " +
                     std::to_string(position) + " is out of range");

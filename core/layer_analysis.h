@@ -26,7 +26,7 @@ inline int boundary_count(int n_layers) {
 std::string boundary_name(int boundary);
 // The residual stream [T, dim] at `boundary` (see above). Throws ps::Error if the trace has no
 // residual stream (TraceOptions::residual off) or the boundary is out of range.
-const MatrixRM& residual_at(const Trace& trace, int boundary);
+const Activation& residual_at(const Trace& trace, int boundary);
 
 // --- logit lens ------------------------------------------------------------------------------
 

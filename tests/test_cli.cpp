@@ -163,8 +163,8 @@ class TestCli : public QObject {
             QVERIFY2(j.is_object(), shape);
             for (const char* key :
                  {"forward_ms", "forward_no_trace_ms", "forward_last_logits_ms", "append_ms",
-                  "logit_lens_ms", "sampling_ms", "forward_gflop", "forward_gflops", "gemm_gflops",
-                  "gemm_2048_gflops", "efficiency", "trace_mb"}) {
+                  "edit_last_ms", "logit_lens_ms", "sampling_ms", "forward_gflop", "forward_gflops",
+                  "gemm_gflops", "gemm_2048_gflops", "efficiency", "trace_mb"}) {
                 QVERIFY2(j.contains(key) && j[key].is_number(), key);
                 QVERIFY2(j[key].get<double>() > 0 && std::isfinite(j[key].get<double>()), key);
             }

@@ -161,7 +161,7 @@ class TestGuiLayers : public QObject {
     void neuron_bars_are_the_sorted_activations() {
         session_->selectLayer(3);
         session_->selectPosition(5);
-        const MatrixRM& post = trace().layers[3].mlp_post;
+        const ps::Activation& post = trace().layers[3].mlp_post;
         std::vector<float> sorted(post.row(5).data(), post.row(5).data() + post.cols());
         std::sort(sorted.begin(), sorted.end(), std::greater<>());
         neurons_->setTopK(12);

@@ -225,12 +225,12 @@ class TestLayerAnalysis : public QObject {
         QCOMPARE(static_cast<int>(s.cosine.rows()), L);
         for (int t = 0; t < 7; t++) {
             for (int b = 0; b <= L; b++) {
-                const MatrixRM& r = residual_at(trace, b);
+                const Activation& r = residual_at(trace, b);
                 double ss = 0;
                 for (int i = 0; i < dim; i++) ss += double(r(t, i)) * r(t, i);
                 QVERIFY(std::abs(s.norm(b, t) - std::sqrt(ss)) < 1e-5 * std::sqrt(ss));
                 if (b == L) continue;
-                const MatrixRM& n = residual_at(trace, b + 1);
+                const Activation& n = residual_at(trace, b + 1);
                 double dot = 0, nn = 0;
                 for (int i = 0; i < dim; i++) {
                     dot += double(r(t, i)) * n(t, i);

@@ -233,7 +233,7 @@ void EmbeddingsChart::drawTrajectories(const LayerAnalysis& a, int position, int
 }
 
 void EmbeddingsChart::drawHeatmap(const Trace& trace, int position, int layer) {
-    const MatrixRM& r = residual_at(trace, layer + 1);
+    const Activation& r = residual_at(trace, layer + 1);
     heat_rows_ = static_cast<int>(r.rows());
     heat_dims_ = static_cast<int>(r.cols());
     heat_map_->data()->setSize(heat_dims_, heat_rows_);
