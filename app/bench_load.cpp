@@ -51,7 +51,9 @@ std::string shell_quote(const std::string& s) {
 int load_probe(const std::string& path, const BenchSettings& s) {
     set_threads(s.threads);
     const auto start = Clock::now();
-    std::unique_ptr<Model> model = load_model(path);
+    LoadOptions options;
+    options.f32_weights = s.f32_weights;
+    std::unique_ptr<Model> model = load_model(path, options);
     const double load_ms = ms_since(start);
     const int T = std::min(s.tokens, model->config.context_length);
     std::vector<int> ids(static_cast<size_t>(T));
@@ -74,7 +76,7 @@ nlohmann::json measure_load(const std::string& path, const BenchSettings& s) {
     const std::string command = shell_quote(fs::read_symlink("/proc/self/exe").string()) +
                                 " bench " + shell_quote(path) + " --load-probe --tokens " +
                                 std::to_string(s.tokens) + " --threads " +
-                                std::to_string(s.threads);
+                                std::to_string(s.threads) + (s.f32_weights ? " --f32-weights" : "");
     std::vector<double> load, first;
     double peak = 0, trace_mb = 0;
     for (int r = 0; r < std::max(1, s.repeats / 2); ++r) {
@@ -105,7 +107,7 @@ nlohmann::json measure_load(const std::string& path, const BenchSettings& s) {
     return j;
 }
 
-void write_random_gpt2(const std::string& shape, const std::string& dir) {
+void write_random_gpt2(const std::string& shape, const std::string& dir, bool f16) {
     const Config c = random_model_config(shape);
     if (c.arch != Arch::Gpt2) throw Error("bench: '" + shape + "' is not a GPT-2 shape");
     const Gpt2Shape g{c.vocab_size, c.context_length, c.dim, c.n_layers, c.n_heads};
@@ -116,6 +118,8 @@ void write_random_gpt2(const std::string& shape, const std::string& dir) {
     for (float& p : params) p = uniform(rng);
     fs::create_directories(dir);
     write_gpt2_hf(dir, model, params, c.vocab_size - 1);
+    // The same tensors rounded to F16, with the same names, in place of the F32 ones.
+    if (f16) write_param_snapshot((fs::path(dir) / "model.safetensors").string(), model, params, 0);
     // The byte-level tokenizer: GPT-2's 256 byte symbols, unused pieces, then <|endoftext|>.
     BpeTrained tokenizer = train_bpe({"a"}, 257);
     tokenizer.pieces.resize(256);

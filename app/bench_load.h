@@ -18,7 +18,8 @@ int load_probe(const std::string& path, const BenchSettings& s);
 nlohmann::json measure_load(const std::string& path, const BenchSettings& s);
 
 // Writes a GPT-2 of a built-in shape ("gpt2-124m", "gpt2-tiny") with random weights as a
-// Hugging Face directory (config.json, model.safetensors, vocab.json, merges.txt) in `dir`.
-void write_random_gpt2(const std::string& shape, const std::string& dir);
+// Hugging Face directory (config.json, model.safetensors, vocab.json, merges.txt) in `dir`,
+// its tensors F32, or F16 when `f16`.
+void write_random_gpt2(const std::string& shape, const std::string& dir, bool f16 = false);
 
 }  // namespace ps::cli

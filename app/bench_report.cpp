@@ -19,6 +19,7 @@
 #include <random>
 
 #include "app/bench_load.h"
+#include "core/compact_weights.h"
 #include "core/error.h"
 #include "core/forward.h"
 #include "core/gemm.h"
@@ -122,18 +123,24 @@ GemmRates measure_gemm(GemmKernel kernel, const Config& c, int T, int threads, i
 // The rate at which this machine streams the model's weights from memory: every tensor summed
 // once over `threads` threads, in blocks. Appending one token multiplies each weight by one
 // vector, so it cannot take less than its multiply-adds (one weight read each) at this rate.
+// Compact tensors (kept in the file's encoding) are dequantized block by block as the forward
+// pass does, so for them it is the rate at which f32 weights can be produced.
 double weight_read_gbps(const Model& model, int threads, int repeats) {
     struct Block {
         const float* data;
+        const uint8_t* raw;
+        DType dtype;
         int64_t count;
     };
     std::vector<Block> blocks;
     double bytes = 0;
-    constexpr int64_t kBlock = 1 << 18;  // floats
+    constexpr int64_t kBlock = 1 << 18;  // values, a multiple of every quantization block
     for (const TensorInfo& t : model.tensors) {
-        if (!t.data) continue;
+        if (!t.data && !t.raw) continue;
         for (int64_t at = 0; at < t.count; at += kBlock)
-            blocks.push_back({t.data + at, std::min(kBlock, t.count - at)});
+            blocks.push_back({t.data ? t.data + at : nullptr,
+                              t.data ? nullptr : t.raw + encoded_bytes(t.dtype, at), t.dtype,
+                              std::min(kBlock, t.count - at)});
         bytes += 4.0 * static_cast<double>(t.count);
     }
     float sink = 0;
@@ -141,10 +148,17 @@ double weight_read_gbps(const Model& model, int threads, int repeats) {
         float total = 0;
         const int n = static_cast<int>(blocks.size());
 #pragma omp parallel for num_threads(threads) reduction(+ : total) schedule(static)
-        for (int b = 0; b < n; ++b)
-            total +=
-                Eigen::Map<const Eigen::ArrayXf>(blocks[size_t(b)].data, blocks[size_t(b)].count)
-                    .sum();
+        for (int b = 0; b < n; ++b) {
+            const Block& block = blocks[size_t(b)];
+            const float* values = block.data;
+            thread_local std::vector<float> decoded;
+            if (!values) {
+                decoded.resize(static_cast<size_t>(block.count));
+                dequantize(block.dtype, block.raw, decoded.data(), block.count);
+                values = decoded.data();
+            }
+            total += Eigen::Map<const Eigen::ArrayXf>(values, block.count).sum();
+        }
         sink += total;
     });
     if (std::isnan(sink)) std::fprintf(stderr, "(the weights hold NaN)\n");  // keeps the sum

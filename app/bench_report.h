@@ -14,6 +14,7 @@ struct BenchSettings {
     int tokens = 128;
     int threads = 1;
     int repeats = 7;
+    bool f32_weights = false;  // open models with LoadOptions::f32_weights
 };
 
 // Times the forward pass (full trace, none, last logits only), appending a token, the logit

@@ -30,6 +30,9 @@ const OptionSpec kThreads{"threads", "N", "threads to use (default: all cores)"}
 const OptionSpec kJson{"json", "", "print JSON (the default for every command but info)"};
 const OptionSpec kTokenizer{"tokenizer", "FILE",
                             "llama2.c tokenizer file (default: found beside MODEL)"};
+const OptionSpec kF32Weights{"f32-weights", "",
+                             "widen F16/BF16/quantized weights to f32 at load (4 bytes per "
+                             "parameter; default: kept as stored)"};
 const OptionSpec kText{"text", "T", "the prompt text"};
 const OptionSpec kIds{"ids", "1,2,3", "the prompt as token ids, used as given"};
 const OptionSpec kBos{"bos", "", "prepend BOS to --text (or to --ids)"};
@@ -38,8 +41,8 @@ const OptionSpec kNoBos{"no-bos", "", "don't prepend BOS to --text (default: as 
 }  // namespace
 
 const std::vector<OptionSpec>& prompt_options() {
-    static const std::vector<OptionSpec> options{kText,      kIds,     kBos, kNoBos,
-                                                 kTokenizer, kThreads, kJson};
+    static const std::vector<OptionSpec> options{kText,      kIds,        kBos,     kNoBos,
+                                                 kTokenizer, kF32Weights, kThreads, kJson};
     return options;
 }
 
@@ -47,6 +50,7 @@ std::unique_ptr<Model> open_model(const Args& args) {
     set_threads(args.integer("threads", 0));
     LoadOptions options;
     options.tokenizer_path = args.str("tokenizer");
+    options.f32_weights = args.has("f32-weights");
     std::unique_ptr<Model> model = load_model(args.model(), options);
     for (const std::string& warning : model->warnings)
         std::cerr << model->path << ": warning: " << warning << "\n";
@@ -146,7 +150,7 @@ const std::vector<CommandSpec>& commands() {
                      "MODEL [--json]",
                      "Architecture, configuration and parameter inventory (every tensor with its "
                      "shape, dtype, kind and count; totals per kind and per layer).",
-                     {kJson, kTokenizer, kThreads},
+                     {kJson, kTokenizer, kF32Weights, kThreads},
                      "paramscope info stories260K.bin --json"});
         s.push_back({"tokenize", "MODEL (--text T | --ids 1,2,3) [--no-bos]",
                      "Token ids and pieces of a prompt: {\"ids\", \"pieces\", \"text\"}.",

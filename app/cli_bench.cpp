@@ -47,6 +47,8 @@ CommandSpec bench_spec() {
               "a built-in shape with random weights: gpt2-124m, gpt2-tiny, llama-15m, llama-110m "
               "(GPT-2 shapes are written to a temporary Hugging Face directory and opened from "
               "it)"},
+             {"dtype", "f32|f16", "--shape: the written tensors' type (default f32)"},
+             {"f32-weights", "", "widen F16/BF16/quantized weights to f32 at load"},
              {"tokens", "T", "prompt length (default: 128, at most the context window)"},
              {"threads", "N", "threads to use (default: all cores)"},
              {"repeats", "R", "timed runs per figure (default 7)"},
@@ -163,6 +165,7 @@ int run_report(const Args& args) {
             throw Error("bench: --kernel must be onednn or eigen, got '" + k + "'");
         set_gemm_kernel(k == "eigen" ? GemmKernel::Eigen : GemmKernel::OneDnn);
     }
+    s.f32_weights = args.has("f32-weights");
     set_threads(s.threads);
     if (args.has("load-probe")) return load_probe(args.model(), s);
 
@@ -179,15 +182,21 @@ int run_report(const Args& args) {
         if (!shape.empty()) {
             temp_dir = fs::temp_directory_path() /
                        ("paramscope-bench-" + shape + "-" + std::to_string(getpid()));
-            write_random_gpt2(shape, temp_dir->string());
+            const std::string dtype = args.has("dtype") ? args.str("dtype") : "f32";
+            if (dtype != "f32" && dtype != "f16")
+                throw Error("bench: --dtype must be f32 or f16, got '" + dtype + "'");
+            write_random_gpt2(shape, temp_dir->string(), dtype == "f16");
             path = temp_dir->string();
-            label = shape + " (random weights, f32 safetensors)";
+            label = shape + " (random weights, " + dtype + " safetensors" +
+                    (s.f32_weights ? ", widened to f32)" : ")");
         } else {
             path = args.model();
             label = path;
         }
         if (!args.has("no-load")) load = measure_load(path, s);
-        model = load_model(path);
+        LoadOptions options;
+        options.f32_weights = s.f32_weights;
+        model = load_model(path, options);
     }
     nlohmann::json report = bench_report(*model, label, s);
     if (!load.is_null()) report.update(load);

@@ -10,7 +10,9 @@
 #include <cmath>
 #include <optional>
 #include <string>
+#include <vector>
 
+#include "core/compact_weights.h"
 #include "core/error.h"
 #include "core/gemm.h"
 #include "core/memory_budget.h"
@@ -33,12 +35,67 @@ int threads_for(double work) {
     return n > 0 ? n : omp_get_num_procs();
 }
 
+// Values per panel of a compact weight (4 MB as f32). Measured on GPT-2 124M in F16: panels
+// of 64K values made products too thin for the kernel; panels dequantized and multiplied by
+// every thread in turn needed two parallel regions per panel, and on a busy machine each
+// region's barrier can wait for a descheduled thread (seconds per pass). So each thread takes
+// its own contiguous share of the output units, panel after panel: one region per product, as
+// for f32 weights.
+constexpr int64_t kPanelValues = int64_t(1) << 20;
+
+// Dequantizes output units first .. first+width-1 of a compact W into `panel`: [in, width] for
+// a column block of [in, out], else [width, in] (rows of [out, in]).
+void dequantize_panel(float* panel, const Linear& l, int first, int width) {
+    const int rows = l.stored_in_out ? l.in : width;
+    for (int r = 0; r < rows; ++r) {
+        if (l.stored_in_out)
+            dequantize(l.dtype, stored_row(l, r) + encoded_bytes(l.dtype, first),
+                       panel + static_cast<size_t>(r) * width, width);
+        else
+            dequantize(l.dtype, stored_row(l, first + r), panel + static_cast<size_t>(r) * l.in,
+                       l.in);
+    }
+}
+
+// y[T, out] = x[T, in] W^T for a compact W: W is dequantized a panel of output units at a time
+// (rows of [out, in], or a column block of [in, out]) into a per-thread buffer reused from call
+// to call, and each panel is one product.
+void linear_compact(MatrixRM& y, const MatrixRM& x, const Linear& l) {
+    const int T = static_cast<int>(x.rows());
+    // Output units per panel and per thread: multiples of 16 (a column block then starts on a
+    // block boundary: F16 and BF16 blocks are one value; validate() refuses others).
+    const int panel =
+        static_cast<int>(std::clamp<int64_t>(kPanelValues / l.in / 16 * 16, 16, int64_t(1) << 16));
+    const int n = std::min(threads_for(double(T) * l.in * l.out), (l.out + 15) / 16);
+    const int share = ((l.out + n - 1) / n + 15) / 16 * 16;
+#pragma omp parallel num_threads(n) if (n > 1)
+    {
+        const int begin = omp_get_thread_num() * share;
+        const int end = std::min(l.out, begin + share);
+        thread_local std::vector<float> buffer;
+        if (begin < end) buffer.resize(static_cast<size_t>(std::min(panel, end - begin)) * l.in);
+        for (int first = begin; first < end; first += panel) {
+            const int width = std::min(panel, end - first);
+            dequantize_panel(buffer.data(), l, first, width);
+            if (l.stored_in_out)
+                gemm(y.data() + first, l.out, x.data(), l.in, buffer.data(), width, T, width, l.in,
+                     false, 1);
+            else
+                gemm(y.data() + first, l.out, x.data(), l.in, buffer.data(), l.in, T, width, l.in,
+                     true, 1);
+        }
+    }
+}
+
 // y[T, out] = x[T, in] W^T + b, with W used in place in whichever layout the file stores it.
 void linear(MatrixRM& y, const MatrixRM& x, const Linear& l) {
     const int T = static_cast<int>(x.rows());
     y.resize(T, l.out);
-    gemm(y.data(), l.out, x.data(), l.in, l.w, l.row_stride(), T, l.out, l.in, !l.stored_in_out,
-         threads_for(double(T) * l.in * l.out));
+    if (l.compact())
+        linear_compact(y, x, l);
+    else
+        gemm(y.data(), l.out, x.data(), l.in, l.w, l.row_stride(), T, l.out, l.in, !l.stored_in_out,
+             threads_for(double(T) * l.in * l.out));
     if (l.b) y.rowwise() += Eigen::Map<const RowVector>(l.b, l.out);
 }
 
@@ -47,12 +104,18 @@ void linear(MatrixRM& y, const MatrixRM& x, const Linear& l) {
 std::optional<Linear> fused_qkv(const LayerWeights& L) {
     const Linear &q = L.wq, &k = L.wk, &v = L.wv;
     if (q.stored_in_out != k.stored_in_out || q.stored_in_out != v.stored_in_out || q.in != k.in ||
-        q.in != v.in || q.row_stride() != k.row_stride() || q.row_stride() != v.row_stride())
+        q.in != v.in || q.row_stride() != k.row_stride() || q.row_stride() != v.row_stride() ||
+        q.dtype != k.dtype || q.dtype != v.dtype || q.compact() != k.compact() ||
+        q.compact() != v.compact())
         return std::nullopt;
-    auto next = [](const Linear& l) {  // where the following slice would start
-        return l.w + (l.stored_in_out ? size_t(l.out) : size_t(l.out) * l.row_stride());
+    // Where the following slice would start, in values from the start of `l`.
+    auto next = [](const Linear& l) {
+        return l.stored_in_out ? int64_t(l.out) : int64_t(l.out) * l.row_stride();
     };
-    if (k.w != next(q) || v.w != next(k)) return std::nullopt;
+    if (q.compact() ? k.raw != q.raw + encoded_bytes(q.dtype, next(q)) ||
+                          v.raw != k.raw + encoded_bytes(q.dtype, next(k))
+                    : k.w != q.w + next(q) || v.w != k.w + next(k))
+        return std::nullopt;
     const bool no_bias = !q.b && !k.b && !v.b;
     const bool one_bias = q.b && k.b == q.b + q.out && v.b == k.b + k.out;
     if (!no_bias && !one_bias) return std::nullopt;
@@ -256,9 +319,7 @@ Trace forward(const Model& model, const std::vector<int>& ids, const TraceOption
 
     // Embedding lookup (and learned positions for GPT-2).
     MatrixRM x(Tn, c.dim);
-    for (int t = 0; t < Tn; ++t)
-        x.row(t) = Eigen::Map<const RowVector>(
-            w.token_embedding + static_cast<size_t>(ids[P + t]) * c.dim, c.dim);
+    for (int t = 0; t < Tn; ++t) token_embedding_row(w, c.dim, ids[P + t], x.row(t).data());
     if (options.residual) capture(trace.embed, prev.embed, x);
     if (c.arch == Arch::Gpt2) {
         Eigen::Map<const MatrixRM> pos(w.position_embedding + static_cast<size_t>(P) * c.dim, Tn,

@@ -19,6 +19,7 @@
 #include <string>
 #include <vector>
 
+#include "core/loader.h"
 #include "core/mapped_file.h"
 #include "core/tokenizer.h"
 
@@ -133,6 +134,6 @@ class Model;
 // The config, weights and tensor inventory of a GGUF `llama` or `gpt2` model, every tensor's
 // shape checked against the config; no tokenizer yet and not validate()d. load_gguf_model
 // (core/loader.h) is this plus make_gguf_tokenizer and Model::validate().
-std::unique_ptr<Model> load_gguf_weights(const std::string& path);
+std::unique_ptr<Model> load_gguf_weights(const std::string& path, const LoadOptions& options = {});
 
 }  // namespace ps

@@ -1,11 +1,13 @@
 // GGUF models (architectures `llama` and `gpt2`) and GGUF tokenizers, on top of GgufFile.
 //
 // Tensor names and metadata keys follow llama.cpp (gguf-py/gguf/constants.py). A GGUF matrix
-// with ggml dims [in, out] is row-major [out, in]: a Linear{in, out} used in place when f32.
+// with ggml dims [in, out] is row-major [out, in]: a Linear{in, out} used in place, as f32 or
+// (unless LoadOptions::f32_weights) compact in the file's encoding.
 #include <cctype>
 #include <filesystem>
 #include <map>
 
+#include "core/compact_weights.h"
 #include "core/error.h"
 #include "core/gguf.h"
 #include "core/loader.h"
@@ -125,6 +127,30 @@ int layer_of(const std::string& name) {
     return i > 4 && i < name.size() && name[i] == '.' ? layer : -1;
 }
 
+// A tensor as the model uses it: f32 values, or (compact) the file's bytes in `dtype`.
+struct Stored {
+    const float* data = nullptr;
+    const uint8_t* raw = nullptr;
+    DType dtype = DType::F32;  // as stored in the file
+};
+
+// Matrices the model can use in the file's encoding: every Linear and the token embedding.
+// Vectors (norm gains, biases) and GPT-2's position embedding are small and always widened.
+bool stays_compact(const GgufTensor& t, bool compact) {
+    return compact && t.ne.size() == 2 && t.name != "position_embd.weight";
+}
+
+// A Linear{in, out} over a ggml [in, out] tensor (row-major [out, in]).
+Linear as_linear(const Stored& s, int in, int out) {
+    Linear l;
+    l.w = s.data;
+    l.raw = s.raw;
+    l.dtype = s.raw ? s.dtype : DType::F32;
+    l.in = in;
+    l.out = out;
+    return l;
+}
+
 // Builds a Model's weights from a GgufFile, taking each tensor by name with its expected
 // ggml dims, and records which tensors were used.
 class WeightLoader {
@@ -144,13 +170,14 @@ class WeightLoader {
         return static_cast<int>(x);
     }
 
-    // The f32 values of tensor `name` with ggml dims `ne`; null if absent and not required.
-    const float* take(const std::string& name, const std::vector<int64_t>& ne,
-                      bool required = true) {
+    // Tensor `name` with ggml dims `ne`, all null if absent and not required: a matrix the
+    // model may keep compact (stays_compact) as the file's bytes, anything else as f32 values.
+    Stored take_stored(const std::string& name, const std::vector<int64_t>& ne,
+                       bool required = true) {
         const GgufTensor* t = f_.find_tensor(name);
         if (!t) {
             if (required) fail(f_.path(), "missing tensor '" + name + "'");
-            return nullptr;
+            return {};
         }
         if (t->ne != ne)
             fail(f_.path(), "tensor '" + name + "': expected dims " + dims_text(ne) +
@@ -160,25 +187,31 @@ class WeightLoader {
             fail(f_.path(), "tensor '" + name + "': type " + ggml_type_info(t->type)->name +
                                 " is not supported (supported: F32, F16, BF16, Q8_0, Q4_0, Q4_K, "
                                 "Q6_K)");
-        const float* data;
+        Stored stored;
+        stored.dtype = *dtype;
         if (*dtype == DType::F32 && reinterpret_cast<uintptr_t>(t->data) % alignof(float) == 0) {
-            data = reinterpret_cast<const float*>(t->data);  // in place from the mapping
+            stored.data = reinterpret_cast<const float*>(t->data);  // in place from the mapping
+        } else if (*dtype != DType::F32 && stays_compact(*t, compact_)) {
+            stored.raw = t->data;  // GgufFile checked the extent, and that rows are whole blocks
         } else {
             std::vector<float> values(static_cast<size_t>(t->count));
             dequantize(*dtype, t->data, values.data(), t->count);
-            data = m_.keep(std::move(values));
+            stored.data = m_.keep(std::move(values));
         }
-        taken_[name] = {data, *dtype};
-        return data;
+        taken_[name] = stored;
+        return stored;
+    }
+
+    // The f32 values of tensor `name` (a vector, or the position embedding).
+    const float* take(const std::string& name, const std::vector<int64_t>& ne,
+                      bool required = true) {
+        return take_stored(name, ne, required).data;
     }
 
     // A Linear stored as ggml [in, out] (row-major [out, in]), with an optional bias [out].
     Linear linear(const std::string& prefix, int in, int out, bool bias_required = false) {
-        Linear l;
-        l.w = take(prefix + ".weight", {in, out});
+        Linear l = as_linear(take_stored(prefix + ".weight", {in, out}), in, out);
         l.b = take(prefix + ".bias", {out}, bias_required);
-        l.in = in;
-        l.out = out;
         return l;
     }
 
@@ -195,19 +228,37 @@ class WeightLoader {
             ParamKind kind = classify_tensor(t.name, shape.size());
             m_.tensors.push_back({t.name, std::move(shape), it->second.dtype, kind,
                                   layer_of(t.name), t.count, static_cast<int64_t>(t.nbytes),
-                                  it->second.data});
+                                  it->second.data, it->second.raw});
         }
     }
 
+    bool compact_ = true;
+
   private:
-    struct Taken {
-        const float* data;
-        DType dtype;
-    };
     const GgufFile& f_;
     Model& m_;
-    std::map<std::string, Taken> taken_;
+    std::map<std::string, Stored> taken_;
 };
+
+// The token embedding and, when the file has none, the unembedding that shares it.
+void take_embeddings(WeightLoader& w, Weights& W, Config& c) {
+    const Stored e = w.take_stored("token_embd.weight", {c.dim, c.vocab_size});
+    W.token_embedding = e.data;
+    W.token_embedding_raw = e.raw;
+    W.token_embedding_dtype = e.raw ? e.dtype : DType::F32;
+}
+
+void take_unembedding(WeightLoader& w, Weights& W, Config& c) {
+    const Stored out = w.take_stored("output.weight", {c.dim, c.vocab_size}, false);
+    c.tied_embeddings = !out.data && !out.raw;
+    if (c.tied_embeddings) {
+        W.unembed = Linear{W.token_embedding, nullptr, c.dim, c.vocab_size, false, 0};
+        W.unembed.raw = W.token_embedding_raw;
+        W.unembed.dtype = W.token_embedding_dtype;
+    } else {
+        W.unembed = as_linear(out, c.dim, c.vocab_size);
+    }
+}
 
 // The vocabulary size: {arch}.vocab_size, else the tokenizer's token count.
 int vocab_size(const GgufFile& f, WeightLoader& w, const std::string& arch) {
@@ -249,7 +300,7 @@ void load_llama(const GgufFile& f, Model& m, WeightLoader& w) {
 
     const int dim = c.dim, kv_dim = c.kv_dim(), hidden = c.hidden_dim;
     Weights& W = m.weights;
-    W.token_embedding = w.take("token_embd.weight", {dim, c.vocab_size});
+    take_embeddings(w, W, c);
     W.layers.resize(static_cast<size_t>(c.n_layers));
     for (int l = 0; l < c.n_layers; ++l) {
         LayerWeights& L = W.layers[static_cast<size_t>(l)];
@@ -265,9 +316,7 @@ void load_llama(const GgufFile& f, Model& m, WeightLoader& w) {
         L.ffn_down = w.linear(p + "ffn_down", hidden, dim);
     }
     W.final_norm = w.take("output_norm.weight", {dim});
-    const float* out = w.take("output.weight", {dim, c.vocab_size}, false);
-    c.tied_embeddings = out == nullptr;
-    W.unembed = Linear{out ? out : W.token_embedding, nullptr, dim, c.vocab_size, false, 0};
+    take_unembedding(w, W, c);
 }
 
 void load_gpt2(const GgufFile& f, Model& m, WeightLoader& w) {
@@ -287,7 +336,7 @@ void load_gpt2(const GgufFile& f, Model& m, WeightLoader& w) {
 
     const int dim = c.dim, hidden = c.hidden_dim;
     Weights& W = m.weights;
-    W.token_embedding = w.take("token_embd.weight", {dim, c.vocab_size});
+    take_embeddings(w, W, c);
     W.position_embedding = w.take("position_embd.weight", {dim, c.context_length});
     W.layers.resize(static_cast<size_t>(c.n_layers));
     for (int l = 0; l < c.n_layers; ++l) {
@@ -300,8 +349,14 @@ void load_gpt2(const GgufFile& f, Model& m, WeightLoader& w) {
         Linear qkv = w.linear(p + "attn_qkv", dim, 3 * dim, true);
         for (int i = 0; i < 3; ++i) {
             Linear& part = i == 0 ? L.wq : i == 1 ? L.wk : L.wv;
-            part = Linear{
-                qkv.w + static_cast<ptrdiff_t>(i) * dim * dim, qkv.b + i * dim, dim, dim, false, 0};
+            part = qkv;
+            part.out = dim;
+            part.b = qkv.b + i * dim;
+            const int64_t first = int64_t(i) * dim * dim;  // rows i*dim .. of [3*dim, dim]
+            if (qkv.compact())
+                part.raw = qkv.raw + encoded_bytes(qkv.dtype, first);
+            else
+                part.w = qkv.w + first;
         }
         L.wo = w.linear(p + "attn_output", dim, dim, true);
         L.ffn_norm = w.take(p + "ffn_norm.weight", {dim});
@@ -311,20 +366,20 @@ void load_gpt2(const GgufFile& f, Model& m, WeightLoader& w) {
     }
     W.final_norm = w.take("output_norm.weight", {dim});
     W.final_norm_bias = w.take("output_norm.bias", {dim});
-    const float* out = w.take("output.weight", {dim, c.vocab_size}, false);
-    c.tied_embeddings = out == nullptr;
-    W.unembed = Linear{out ? out : W.token_embedding, nullptr, dim, c.vocab_size, false, 0};
+    take_unembedding(w, W, c);
 }
 
-// Tensors that can't be used in place from the mapping are dequantized to f32: refuse a file
-// whose conversion would not fit in memory before allocating any of it.
-void require_memory_for_f32(const GgufFile& f) {
+// Tensors that can be used neither in place as f32 nor compact are dequantized to f32: refuse
+// a file whose conversion would not fit in memory before allocating any of it.
+void require_memory_for_f32(const GgufFile& f, bool compact) {
     uint64_t bytes = 0;
     int converted = 0;
     for (const GgufTensor& t : f.tensors()) {
         const bool in_place =
             t.type == ggml::F32 && reinterpret_cast<uintptr_t>(t.data) % alignof(float) == 0;
-        if (in_place || !dtype_from_ggml(t.type)) continue;
+        if (in_place || !dtype_from_ggml(t.type) ||
+            (t.type != ggml::F32 && stays_compact(t, compact)))
+            continue;
         bytes += static_cast<uint64_t>(t.count) * sizeof(float);  // count < file size * 8
         ++converted;
     }
@@ -332,12 +387,13 @@ void require_memory_for_f32(const GgufFile& f) {
 }
 
 // Config, weights and inventory from `f`; the model still needs f's mapping.
-std::unique_ptr<Model> build_model(const GgufFile& f) {
-    require_memory_for_f32(f);
+std::unique_ptr<Model> build_model(const GgufFile& f, const LoadOptions& options) {
+    require_memory_for_f32(f, !options.f32_weights);
     auto model = std::make_unique<Model>();
     model->path = f.path();
     model->format = "gguf";
     WeightLoader w(f, *model);
+    w.compact_ = !options.f32_weights;
     const std::string arch = f.get_string("general.architecture");
     // Converters often leave general.name as the architecture ("llama"): the file name says more.
     model->name = f.opt_string("general.name").value_or("");
@@ -356,16 +412,16 @@ std::unique_ptr<Model> build_model(const GgufFile& f) {
 
 }  // namespace
 
-std::unique_ptr<Model> load_gguf_weights(const std::string& path) {
+std::unique_ptr<Model> load_gguf_weights(const std::string& path, const LoadOptions& options) {
     GgufFile f(path);
-    std::unique_ptr<Model> model = build_model(f);
+    std::unique_ptr<Model> model = build_model(f, options);
     model->files.push_back(f.release_mapping());
     return model;
 }
 
-std::unique_ptr<Model> load_gguf_model(const std::string& path) {
+std::unique_ptr<Model> load_gguf_model(const std::string& path, const LoadOptions& options) {
     GgufFile f(path);
-    std::unique_ptr<Model> model = build_model(f);
+    std::unique_ptr<Model> model = build_model(f, options);
     model->tokenizer = make_gguf_tokenizer(f);
     model->files.push_back(f.release_mapping());
     model->validate();

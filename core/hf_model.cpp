@@ -2,10 +2,11 @@
 // are in model.safetensors or in shards listed by model.safetensors.index.json, the tokenizer in
 // tokenizer.json or vocab.json + merges.txt. Supported: GPT2LMHeadModel and LlamaForCausalLM.
 //
-// F32 weights are used in place from the mapping. GPT-2's Conv1D weights are stored [in, out]
-// and are used that way (Linear::stored_in_out); its fused c_attn [d, 3d] is split into three
-// column blocks without a copy. HF Llama checkpoints store q/k rows permuted for rotate-half
-// RoPE, so they are used as they are with RopeStyle::Half.
+// F32 weights are used in place from the mapping; F16 and BF16 matrices too, compact in their
+// own encoding (core/compact_weights.h), unless LoadOptions::f32_weights asks to widen them.
+// GPT-2's Conv1D weights are stored [in, out] and are used that way (Linear::stored_in_out); its
+// fused c_attn [d, 3d] is split into three column blocks without a copy. HF Llama checkpoints store
+// q/k rows permuted for rotate-half RoPE, so they are used as they are with RopeStyle::Half.
 #include <cctype>
 #include <cstring>
 #include <filesystem>
@@ -14,8 +15,8 @@
 #include <nlohmann/json.hpp>
 #include <sstream>
 
+#include "core/compact_weights.h"
 #include "core/error.h"
-#include "core/half.h"
 #include "core/json_limits.h"
 #include "core/loader.h"
 #include "core/memory_budget.h"
@@ -184,16 +185,29 @@ TensorStore open_weights(const fs::path& dir) {
     return store;
 }
 
-// F16/BF16 tensors (and misaligned F32 ones) are converted to f32: refuse a directory whose
-// conversion would not fit in memory before allocating any of it.
-void require_memory_for_f32(const TensorStore& store) {
+// Matrices the model can use in the file's F16/BF16 encoding: every Linear and the token
+// embedding. Vectors (norm gains, biases) and GPT-2's position embedding are small and always
+// widened to f32.
+bool stays_compact(const std::string& name, const SafetensorsTensor& t, bool compact) {
+    const std::string wpe = "wpe.weight";
+    const bool position_embedding =
+        name.size() >= wpe.size() && name.compare(name.size() - wpe.size(), wpe.size(), wpe) == 0;
+    return compact && (t.dtype == "F16" || t.dtype == "BF16") && t.shape.size() == 2 &&
+           !position_embedding;
+}
+
+// F16/BF16 tensors that don't stay compact (and misaligned F32 ones) are converted to f32:
+// refuse a directory whose conversion would not fit in memory before allocating any of it.
+void require_memory_for_f32(const TensorStore& store, bool compact) {
     uint64_t bytes = 0;
     int converted = 0;
     for (const auto& [name, st] : store.by_name) {
         const SafetensorsTensor& t = *st.tensor;
         const bool in_place =
             t.dtype == "F32" && reinterpret_cast<uintptr_t>(t.data) % alignof(float) == 0;
-        if (in_place || (t.dtype != "F32" && t.dtype != "F16" && t.dtype != "BF16")) continue;
+        if (in_place || (t.dtype != "F32" && t.dtype != "F16" && t.dtype != "BF16") ||
+            stays_compact(name, t, compact))
+            continue;
         bytes += t.dtype == "F32" ? t.nbytes : t.nbytes * 2;  // nbytes <= the file's size
         ++converted;
     }
@@ -201,14 +215,28 @@ void require_memory_for_f32(const TensorStore& store) {
                    "converting " + std::to_string(converted) + " tensors to f32");
 }
 
-// Turns the directory's tensors into f32 pointers and records each in the inventory.
+// A tensor as the model uses it: f32 values, or (compact) the file's bytes in `dtype`.
+struct Stored {
+    const float* data = nullptr;
+    const uint8_t* raw = nullptr;
+    DType dtype = DType::F32;  // the encoding of `raw`
+};
+
+// Turns the directory's tensors into f32 pointers or compact matrices and records each in the
+// inventory.
 struct WeightReader {
     Model& model;
     const TensorStore& store;
+    bool compact = true;
 
     bool has(const std::string& name) const { return store.find(name) != nullptr; }
 
+    // The f32 values of a vector or of the position embedding.
     const float* get(const std::string& name, const Shape& expected, int layer) {
+        return get_stored(name, expected, layer).data;
+    }
+
+    Stored get_stored(const std::string& name, const Shape& expected, int layer) {
         const StoredTensor* st = store.find(name);
         if (!st)
             fail(store.weights_path,
@@ -227,9 +255,17 @@ struct WeightReader {
         info.count = 1;
         for (int64_t d : t.shape) info.count *= d;
         info.bytes = static_cast<int64_t>(t.nbytes);
-        info.data = to_f32(t, file, info.dtype);
+        Stored stored;
+        if (stays_compact(name, t, compact)) {
+            // SafetensorsFile checked that the extent is inside the file and holds `count`
+            // values of the type.
+            info.dtype = stored.dtype = t.dtype == "F16" ? DType::F16 : DType::BF16;
+            info.raw = stored.raw = t.data;
+        } else {
+            info.data = stored.data = to_f32(t, file, info.dtype);
+        }
         model.tensors.push_back(info);
-        return info.data;
+        return stored;
     }
 
     // F32 in place when aligned; F16 and BF16 widened into storage the model keeps.
@@ -248,11 +284,8 @@ struct WeightReader {
                            "' (supported: F32, F16, BF16)");
         dtype = t.dtype == "F16" ? DType::F16 : DType::BF16;
         std::vector<float> values(n);
-        for (size_t i = 0; i < n; ++i) {
-            uint16_t h;
-            std::memcpy(&h, t.data + 2 * i, 2);
-            values[i] = t.dtype == "F16" ? f16_to_f32(h) : bf16_to_f32(h);
-        }
+        // The conversion the forward pass uses on weights kept as stored: the same values.
+        dequantize(dtype, t.data, values.data(), static_cast<int64_t>(n));
         return model.keep(std::move(values));
     }
 
@@ -286,24 +319,40 @@ void check_layer_indices(const TensorStore& store, const std::string& prefix, in
 }
 
 // Linear in the [out, in] layout (nn.Linear, Llama).
-Linear linear_out_in(const float* w, int in, int out) {
+Linear linear_out_in(const Stored& w, int in, int out) {
     Linear l;
-    l.w = w;
+    l.w = w.data;
+    l.raw = w.raw;
+    l.dtype = w.raw ? w.dtype : DType::F32;
     l.in = in;
     l.out = out;
     return l;
 }
 
-// Linear in the [in, out] layout (GPT-2 Conv1D), optionally a column block of a wider matrix.
-Linear linear_in_out(const float* w, const float* b, int in, int out, int ld = 0) {
-    Linear l;
-    l.w = w;
+// Linear in the [in, out] layout (GPT-2 Conv1D), optionally the column block that starts at
+// column `first` of a wider matrix whose rows hold `ld` values.
+Linear linear_in_out(const Stored& w, const float* b, int in, int out, int ld = 0, int first = 0) {
+    Linear l = linear_out_in(w, in, out);
+    if (l.compact())
+        l.raw += encoded_bytes(l.dtype, first);  // F16 and BF16: any column starts a block
+    else
+        l.w += first;
     l.b = b;
-    l.in = in;
-    l.out = out;
     l.stored_in_out = true;
     l.ld = ld;
     return l;
+}
+
+// The unembedding as the token embedding (tied weights).
+Linear tied_unembedding(const Weights& w, int dim, int vocab) {
+    return linear_out_in(Stored{w.token_embedding, w.token_embedding_raw, w.token_embedding_dtype},
+                         dim, vocab);
+}
+
+void set_token_embedding(Weights& w, const Stored& e) {
+    w.token_embedding = e.data;
+    w.token_embedding_raw = e.raw;
+    w.token_embedding_dtype = e.raw ? e.dtype : DType::F32;
 }
 
 void load_gpt2(Model& m, const ConfigReader& cfg, WeightReader& r, const TensorStore& store) {
@@ -340,7 +389,7 @@ void load_gpt2(Model& m, const ConfigReader& cfg, WeightReader& r, const TensorS
     check_layer_indices(store, p + "h.", c.n_layers, cfg.path, "'n_layer'");
     const int64_t d = c.dim, hidden = c.hidden_dim;
     Weights& w = m.weights;
-    w.token_embedding = r.get(p + "wte.weight", {c.vocab_size, d}, -1);
+    set_token_embedding(w, r.get_stored(p + "wte.weight", {c.vocab_size, d}, -1));
     w.position_embedding = r.get(p + "wpe.weight", {c.context_length, d}, -1);
     for (int l = 0; l < c.n_layers; ++l) {
         const std::string h = p + "h." + std::to_string(l) + ".";
@@ -348,18 +397,18 @@ void load_gpt2(Model& m, const ConfigReader& cfg, WeightReader& r, const TensorS
         L.attn_norm = r.get(h + "ln_1.weight", {d}, l);
         L.attn_norm_bias = r.get(h + "ln_1.bias", {d}, l);
         // c_attn maps x[d] to [q | k | v] (3d): q, k and v are column blocks of its [d, 3d].
-        const float* qkv = r.get(h + "attn.c_attn.weight", {d, 3 * d}, l);
+        const Stored qkv = r.get_stored(h + "attn.c_attn.weight", {d, 3 * d}, l);
         const float* qkv_b = r.get(h + "attn.c_attn.bias", {3 * d}, l);
         L.wq = linear_in_out(qkv, qkv_b, c.dim, c.dim, 3 * c.dim);
-        L.wk = linear_in_out(qkv + d, qkv_b + d, c.dim, c.dim, 3 * c.dim);
-        L.wv = linear_in_out(qkv + 2 * d, qkv_b + 2 * d, c.dim, c.dim, 3 * c.dim);
-        const float* o = r.get(h + "attn.c_proj.weight", {d, d}, l);
+        L.wk = linear_in_out(qkv, qkv_b + d, c.dim, c.dim, 3 * c.dim, c.dim);
+        L.wv = linear_in_out(qkv, qkv_b + 2 * d, c.dim, c.dim, 3 * c.dim, 2 * c.dim);
+        const Stored o = r.get_stored(h + "attn.c_proj.weight", {d, d}, l);
         L.wo = linear_in_out(o, r.get(h + "attn.c_proj.bias", {d}, l), c.dim, c.dim);
         L.ffn_norm = r.get(h + "ln_2.weight", {d}, l);
         L.ffn_norm_bias = r.get(h + "ln_2.bias", {d}, l);
-        const float* fc = r.get(h + "mlp.c_fc.weight", {d, hidden}, l);
+        const Stored fc = r.get_stored(h + "mlp.c_fc.weight", {d, hidden}, l);
         L.ffn_up = linear_in_out(fc, r.get(h + "mlp.c_fc.bias", {hidden}, l), c.dim, c.hidden_dim);
-        const float* proj = r.get(h + "mlp.c_proj.weight", {hidden, d}, l);
+        const Stored proj = r.get_stored(h + "mlp.c_proj.weight", {hidden, d}, l);
         L.ffn_down = linear_in_out(proj, r.get(h + "mlp.c_proj.bias", {d}, l), c.hidden_dim, c.dim);
         w.layers.push_back(L);
     }
@@ -371,9 +420,10 @@ void load_gpt2(Model& m, const ConfigReader& cfg, WeightReader& r, const TensorS
     const bool tie = cfg.boolean_or("tie_word_embeddings", true);
     c.tied_embeddings =
         tie || !r.has("lm_head.weight") || r.identical("lm_head.weight", p + "wte.weight");
-    const float* unembed =
-        c.tied_embeddings ? w.token_embedding : r.get("lm_head.weight", {c.vocab_size, d}, -1);
-    w.unembed = linear_out_in(unembed, c.dim, c.vocab_size);
+    w.unembed = c.tied_embeddings
+                    ? tied_unembedding(w, c.dim, c.vocab_size)
+                    : linear_out_in(r.get_stored("lm_head.weight", {c.vocab_size, d}, -1), c.dim,
+                                    c.vocab_size);
 }
 
 void load_llama(Model& m, const ConfigReader& cfg, WeightReader& r, const TensorStore& store) {
@@ -410,22 +460,24 @@ void load_llama(Model& m, const ConfigReader& cfg, WeightReader& r, const Tensor
     check_layer_indices(store, "model.layers.", c.n_layers, cfg.path, "'num_hidden_layers'");
     const int64_t d = c.dim, kv = c.kv_dim(), hidden = c.hidden_dim;
     Weights& w = m.weights;
-    w.token_embedding = r.get("model.embed_tokens.weight", {c.vocab_size, d}, -1);
+    set_token_embedding(w, r.get_stored("model.embed_tokens.weight", {c.vocab_size, d}, -1));
     for (int l = 0; l < c.n_layers; ++l) {
         const std::string p = "model.layers." + std::to_string(l) + ".";
         LayerWeights L;
         L.attn_norm = r.get(p + "input_layernorm.weight", {d}, l);
-        L.wq = linear_out_in(r.get(p + "self_attn.q_proj.weight", {d, d}, l), c.dim, c.dim);
-        L.wk = linear_out_in(r.get(p + "self_attn.k_proj.weight", {kv, d}, l), c.dim, c.kv_dim());
-        L.wv = linear_out_in(r.get(p + "self_attn.v_proj.weight", {kv, d}, l), c.dim, c.kv_dim());
-        L.wo = linear_out_in(r.get(p + "self_attn.o_proj.weight", {d, d}, l), c.dim, c.dim);
+        L.wq = linear_out_in(r.get_stored(p + "self_attn.q_proj.weight", {d, d}, l), c.dim, c.dim);
+        L.wk = linear_out_in(r.get_stored(p + "self_attn.k_proj.weight", {kv, d}, l), c.dim,
+                             c.kv_dim());
+        L.wv = linear_out_in(r.get_stored(p + "self_attn.v_proj.weight", {kv, d}, l), c.dim,
+                             c.kv_dim());
+        L.wo = linear_out_in(r.get_stored(p + "self_attn.o_proj.weight", {d, d}, l), c.dim, c.dim);
         L.ffn_norm = r.get(p + "post_attention_layernorm.weight", {d}, l);
-        L.ffn_gate =
-            linear_out_in(r.get(p + "mlp.gate_proj.weight", {hidden, d}, l), c.dim, c.hidden_dim);
-        L.ffn_up =
-            linear_out_in(r.get(p + "mlp.up_proj.weight", {hidden, d}, l), c.dim, c.hidden_dim);
-        L.ffn_down =
-            linear_out_in(r.get(p + "mlp.down_proj.weight", {d, hidden}, l), c.hidden_dim, c.dim);
+        L.ffn_gate = linear_out_in(r.get_stored(p + "mlp.gate_proj.weight", {hidden, d}, l), c.dim,
+                                   c.hidden_dim);
+        L.ffn_up = linear_out_in(r.get_stored(p + "mlp.up_proj.weight", {hidden, d}, l), c.dim,
+                                 c.hidden_dim);
+        L.ffn_down = linear_out_in(r.get_stored(p + "mlp.down_proj.weight", {d, hidden}, l),
+                                   c.hidden_dim, c.dim);
         w.layers.push_back(L);
     }
     w.final_norm = r.get("model.norm.weight", {d}, -1);
@@ -435,9 +487,10 @@ void load_llama(Model& m, const ConfigReader& cfg, WeightReader& r, const Tensor
     const bool tie = cfg.boolean_or("tie_word_embeddings", false);
     c.tied_embeddings = tie || !r.has("lm_head.weight") ||
                         r.identical("lm_head.weight", "model.embed_tokens.weight");
-    const float* unembed =
-        c.tied_embeddings ? w.token_embedding : r.get("lm_head.weight", {c.vocab_size, d}, -1);
-    w.unembed = linear_out_in(unembed, c.dim, c.vocab_size);
+    w.unembed = c.tied_embeddings
+                    ? tied_unembedding(w, c.dim, c.vocab_size)
+                    : linear_out_in(r.get_stored("lm_head.weight", {c.vocab_size, d}, -1), c.dim,
+                                    c.vocab_size);
 }
 
 std::string display_name(const fs::path& dir, const json& config) {
@@ -452,7 +505,8 @@ std::string display_name(const fs::path& dir, const json& config) {
 
 }  // namespace
 
-std::unique_ptr<Model> load_hf_directory(const std::string& dir_string) {
+std::unique_ptr<Model> load_hf_directory(const std::string& dir_string,
+                                         const LoadOptions& options) {
     const fs::path dir(dir_string);
     const std::string config_path = (dir / "config.json").string();
     std::error_code ec;
@@ -488,8 +542,8 @@ std::unique_ptr<Model> load_hf_directory(const std::string& dir_string) {
     model->name = display_name(dir, config);
 
     TensorStore store = open_weights(dir);
-    require_memory_for_f32(store);
-    WeightReader reader{*model, store};
+    require_memory_for_f32(store, !options.f32_weights);
+    WeightReader reader{*model, store, !options.f32_weights};
     if (arch == "GPT2LMHeadModel")
         load_gpt2(*model, cfg, reader, store);
     else

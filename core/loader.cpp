@@ -12,7 +12,7 @@ namespace fs = std::filesystem;
 
 static std::unique_ptr<Model> load_any_format(const std::string& path, const LoadOptions& options) {
     std::error_code ec;
-    if (fs::is_directory(path, ec)) return load_hf_directory(path);
+    if (fs::is_directory(path, ec)) return load_hf_directory(path, options);
     if (!fs::exists(path, ec)) fail(path, "no such file or directory");
 
     // Detect the format from content: GGUF starts with "GGUF", safetensors with an 8-byte
@@ -21,11 +21,11 @@ static std::unique_ptr<Model> load_any_format(const std::string& path, const Loa
     std::ifstream in(path, std::ios::binary);
     in.read(head, sizeof head);
     size_t got = static_cast<size_t>(in.gcount());
-    if (got >= 4 && std::memcmp(head, "GGUF", 4) == 0) return load_gguf_model(path);
+    if (got >= 4 && std::memcmp(head, "GGUF", 4) == 0) return load_gguf_model(path, options);
     if (got == 9 && head[8] == '{') {
         fs::path dir = fs::path(path).parent_path();
         if (fs::exists(dir / "config.json"))
-            return load_hf_directory(dir.empty() ? "." : dir.string());
+            return load_hf_directory(dir.empty() ? "." : dir.string(), options);
         fail(path,
              "a safetensors file needs the config.json of its Hugging Face directory beside it");
     }

@@ -11,6 +11,10 @@ namespace ps {
 
 struct LoadOptions {
     std::string tokenizer_path;  // llama2.c: an explicit tokenizer.bin; else found beside it
+    // F16, BF16 and quantized matrices are kept in the file's encoding and dequantized as the
+    // forward pass needs them (core/compact_weights.h); true widens every tensor to f32 at load
+    // instead (four bytes per parameter resident).
+    bool f32_weights = false;
 };
 
 // Throws ps::Error naming the file and field or tensor on any malformed input,
@@ -19,8 +23,8 @@ std::unique_ptr<Model> load_model(const std::string& path, const LoadOptions& op
 
 // Per-format loaders (each in its own .cpp).
 std::unique_ptr<Model> load_llama2c(const std::string& path, const LoadOptions& options);
-std::unique_ptr<Model> load_gguf_model(const std::string& path);
-std::unique_ptr<Model> load_hf_directory(const std::string& dir);
+std::unique_ptr<Model> load_gguf_model(const std::string& path, const LoadOptions& options = {});
+std::unique_ptr<Model> load_hf_directory(const std::string& dir, const LoadOptions& options = {});
 
 // A tokenizer alone, from a vocabulary-only GGUF (as in llama.cpp's test vectors).
 std::unique_ptr<Tokenizer> load_gguf_tokenizer(const std::string& path);

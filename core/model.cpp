@@ -5,6 +5,7 @@
 #include <string>
 #include <utility>
 
+#include "core/compact_weights.h"
 #include "core/error.h"
 
 namespace ps {
@@ -50,6 +51,19 @@ const char* dtype_name(DType t) {
 const float* Model::keep(std::vector<float> values) {
     owned.push_back(std::move(values));
     return owned.back().data();
+}
+
+int64_t Model::owned_bytes() const {
+    int64_t bytes = 0;
+    for (const std::vector<float>& values : owned)
+        bytes += static_cast<int64_t>(values.size() * sizeof(float));
+    return bytes;
+}
+
+bool Model::has_compact_tensors() const {
+    for (const TensorInfo& t : tensors)
+        if (t.raw) return true;
+    return false;
 }
 
 static void add(KindTotals& t, ParamKind k, int64_t n) {
@@ -115,8 +129,12 @@ void note_non_finite_weights(Model& model) {
     constexpr int kMaxListed = 8;
     int bad_tensors = 0;
     for (TensorInfo& t : model.tensors) {
-        if (!t.data) continue;
-        const auto [nan, inf] = count_non_finite(t.data, t.count);
+        int64_t nan = 0, inf = 0;
+        for_each_chunk(t.data, t.raw, t.dtype, t.count, [&](const float* values, int64_t n) {
+            const auto [chunk_nan, chunk_inf] = count_non_finite(values, n);
+            nan += chunk_nan;
+            inf += chunk_inf;
+        });
         t.non_finite = nan + inf;
         if (nan + inf == 0) continue;
         if (++bad_tensors <= kMaxListed)
@@ -132,7 +150,16 @@ void note_non_finite_weights(Model& model) {
 
 static void check_linear(const std::string& path, const Linear& l, int in, int out,
                          const std::string& what) {
-    if (!l.w) fail(path, "missing tensor for " + what);
+    if (!l.w && !l.raw) fail(path, "missing tensor for " + what);
+    if (l.compact()) {
+        // Blocks run along the stored rows: a row, and a column block, must be whole blocks.
+        const int64_t block = dtype_block_size(l.dtype);
+        if (l.row_stride() % block != 0 || (l.stored_in_out ? l.out : l.in) % block != 0 ||
+            (l.stored_in_out && block > 1))
+            fail(path, what + ": rows of " + std::to_string(l.stored_in_out ? l.out : l.in) +
+                           " values are not whole " + dtype_name(l.dtype) + " blocks of " +
+                           std::to_string(block));
+    }
     if (l.in != in || l.out != out)
         fail(path, what + ": expected shape in=" + std::to_string(in) +
                        " out=" + std::to_string(out) + ", got in=" + std::to_string(l.in) +
@@ -164,7 +191,7 @@ void Model::validate() const {
     if (!(c.norm_eps > 0.0f && c.norm_eps < 1.0f)) fail(path, "norm epsilon must be in (0, 1)");
 
     const Weights& w = weights;
-    if (!w.token_embedding) fail(path, "missing token embedding tensor");
+    if (!w.token_embedding && !w.token_embedding_raw) fail(path, "missing token embedding tensor");
     if (c.arch == Arch::Gpt2 && !w.position_embedding)
         fail(path, "missing position embedding tensor");
     if (static_cast<int>(w.layers.size()) != c.n_layers)

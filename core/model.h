@@ -2,7 +2,9 @@
 //
 // Conventions (the same as llama2.c): activations are row-major [T, dim], one row per token;
 // a Linear maps x[in] -> y[out] and is stored either as [out, in] (llama2.c, GGUF, HF Llama)
-// or as [in, out] (HF GPT-2 Conv1D), used in place from the file when it is f32.
+// or as [in, out] (HF GPT-2 Conv1D), used in place from the file: as f32 values when the file
+// holds f32, else (unless the user asks for f32 weights) in the file's own encoding, which the
+// forward pass dequantizes a panel at a time (core/compact_weights.h).
 #pragma once
 
 #include <cstdint>
@@ -47,14 +49,20 @@ struct Config {
 // y = x W^T + b. `w` points at `out` rows of `in` floats (row stride `ld`, default `in`), or,
 // when `stored_in_out`, at `in` rows of `out` floats (row stride `ld`, default `out`): that lets
 // a column block of a fused [in, 3*dim] GPT-2 c_attn be used in place.
+// A compact Linear has no `w`: `raw` points at the same layout in the file's encoding `dtype`
+// (F16, BF16 or a ggml block type whose blocks run along the stored rows; `ld` still counts
+// values, and a column block needs a type of block size 1).
 struct Linear {
     const float* w = nullptr;
-    const float* b = nullptr;  // [out] or null
+    const float* b = nullptr;  // [out] or null, always f32
     int in = 0;
     int out = 0;
     bool stored_in_out = false;
-    int ld = 0;  // row stride in floats; 0 means dense
+    int ld = 0;                    // row stride in values; 0 means dense
+    DType dtype = DType::F32;      // the encoding of `raw`
+    const uint8_t* raw = nullptr;  // set instead of `w` when compact
     int row_stride() const { return ld ? ld : (stored_in_out ? out : in); }
+    bool compact() const { return raw != nullptr; }
 };
 
 struct LayerWeights {
@@ -68,13 +76,18 @@ struct LayerWeights {
     Linear ffn_down;  // llama w2, GPT-2 mlp.c_proj (hidden->dim)
 };
 
+// Norm gains, biases and GPT-2's position embedding are small: they are always f32 (widened
+// at load when the file stores them otherwise). The token embedding, like a Linear, may be
+// compact: then only the rows of the prompt's tokens are dequantized (token_embedding_row).
 struct Weights {
-    const float* token_embedding = nullptr;     // [vocab, dim]
-    const float* position_embedding = nullptr;  // [context, dim], GPT-2 only
+    const float* token_embedding = nullptr;  // [vocab, dim], or null when compact
+    DType token_embedding_dtype = DType::F32;
+    const uint8_t* token_embedding_raw = nullptr;  // [vocab, dim] in token_embedding_dtype
+    const float* position_embedding = nullptr;     // [context, dim], GPT-2 only
     std::vector<LayerWeights> layers;
     const float* final_norm = nullptr;
     const float* final_norm_bias = nullptr;
-    Linear unembed;  // dim -> vocab; w may alias token_embedding
+    Linear unembed;  // dim -> vocab; w (or raw) may alias the token embedding
 };
 
 // One tensor as stored in the file, for the inventory and the histograms.
@@ -83,11 +96,12 @@ struct TensorInfo {
     std::vector<int64_t> shape;  // outermost first, e.g. [out, in] ([512, 64] for an embedding)
     DType dtype = DType::F32;    // as stored in the file
     ParamKind kind = ParamKind::Weight;
-    int layer = -1;               // block index, -1 outside the blocks
-    int64_t count = 0;            // number of parameters
-    int64_t bytes = 0;            // bytes in the file
-    const float* data = nullptr;  // `count` f32 values (mapped or dequantized)
-    int64_t non_finite = 0;       // how many of them are NaN or infinite (note_non_finite_weights)
+    int layer = -1;                // block index, -1 outside the blocks
+    int64_t count = 0;             // number of parameters
+    int64_t bytes = 0;             // bytes in the file
+    const float* data = nullptr;   // `count` f32 values (mapped or dequantized), or null when
+    const uint8_t* raw = nullptr;  // compact: the `count` values as stored, in `dtype`
+    int64_t non_finite = 0;        // how many of them are NaN or infinite (note_non_finite_weights)
 };
 
 struct KindTotals {
@@ -115,6 +129,10 @@ class Model {
 
     // Keeps `values` alive for the model's lifetime and returns a pointer to them.
     const float* keep(std::vector<float> values);
+    // Bytes of f32 values the model holds beyond the file mappings (`owned`).
+    int64_t owned_bytes() const;
+    // Whether some tensor is kept in the file's encoding rather than as f32.
+    bool has_compact_tensors() const;
 
     // Parameter totals; a tied unembedding is counted once (it is one tensor).
     KindTotals totals() const;

@@ -3,9 +3,9 @@
 #include <Eigen/Core>
 #include <algorithm>
 #include <cmath>
-#include <iterator>
 #include <limits>
 
+#include "core/compact_weights.h"
 #include "core/error.h"
 
 namespace ps {
@@ -14,8 +14,17 @@ namespace {
 
 int64_t element_count(const ValueSpans& values) {
     int64_t n = 0;
-    for (const auto& s : values) n += static_cast<int64_t>(s.size());
+    for (const ValueSpan& s : values) n += s.count;
     return n;
+}
+
+// Calls visit(float) on every value of the selection, in order.
+template <class Visit>
+void for_each_value(const ValueSpans& values, Visit&& visit) {
+    for (const ValueSpan& s : values)
+        for_each_chunk(s.data, s.raw, s.dtype, s.count, [&](const float* chunk, int64_t n) {
+            for (int64_t i = 0; i < n; ++i) visit(chunk[i]);
+        });
 }
 
 // Nearest-rank percentile q (0..100) of n sorted-or-selectable values: the value of rank
@@ -29,9 +38,9 @@ int64_t nearest_rank(double q, int64_t n) {
 void exact_percentiles(const ValueSpans& values, int64_t n, ValueStats& s) {
     std::vector<float> all;
     all.reserve(static_cast<size_t>(n));
-    for (const auto& span : values)
-        std::copy_if(span.begin(), span.end(), std::back_inserter(all),
-                     [](float v) { return std::isfinite(v); });
+    for_each_value(values, [&](float v) {
+        if (std::isfinite(v)) all.push_back(v);
+    });
     for (int i = 0; i < 7; ++i) {
         auto nth = all.begin() + nearest_rank(kPercentiles[i], n);
         std::nth_element(all.begin(), nth, all.end());
@@ -62,16 +71,15 @@ ValueStats value_stats(const ValueSpans& values, double near_zero_threshold,
     double sum = 0;
     s.min = std::numeric_limits<double>::infinity();
     s.max = -s.min;
-    for (const auto& span : values)
-        for (float v : span) {
-            if (!std::isfinite(v)) {
-                ++s.non_finite;
-                continue;
-            }
-            sum += v;
-            s.min = std::min<double>(s.min, v);
-            s.max = std::max<double>(s.max, v);
+    for_each_value(values, [&](float v) {
+        if (!std::isfinite(v)) {
+            ++s.non_finite;
+            return;
         }
+        sum += v;
+        s.min = std::min<double>(s.min, v);
+        s.max = std::max<double>(s.max, v);
+    });
     const int64_t n = s.count - s.non_finite;
     if (n == 0) {
         s.min = s.max = 0;
@@ -79,16 +87,17 @@ ValueStats value_stats(const ValueSpans& values, double near_zero_threshold,
     }
     s.mean = sum / double(n);
     double squares = 0;  // second pass: accurate even when the mean is large
-    for (const auto& span : values)
-        for (float v : span)
-            if (std::isfinite(v)) squares += (v - s.mean) * (v - s.mean);
+    for_each_value(values, [&](float v) {
+        if (std::isfinite(v)) squares += (v - s.mean) * (v - s.mean);
+    });
     s.std = std::sqrt(squares / double(n));
     s.near_zero_threshold = near_zero_threshold > 0
                                 ? near_zero_threshold
                                 : 1e-3 * std::max(std::abs(s.min), std::abs(s.max));
     int64_t near = 0;
-    for (const auto& span : values)
-        for (float v : span) near += std::abs(v) < s.near_zero_threshold;  // false for NaN, inf
+    for_each_value(values, [&](float v) {
+        near += std::abs(v) < s.near_zero_threshold;  // false for NaN, inf
+    });
     s.near_zero = double(near) / double(n);
     if (n <= exact_percentile_limit)
         exact_percentiles(values, n, s);
@@ -114,17 +123,16 @@ Histogram histogram(const ValueSpans& values, int bins, double lo, double hi) {
     h.hi = hi > lo ? hi : lo + 1.0;  // a constant tensor still gets a visible bar
     h.counts.assign(static_cast<size_t>(bins), 0);
     const double scale = double(bins) / (h.hi - h.lo);
-    for (const auto& span : values)
-        for (float v : span) {
-            if (!(v >= lo && v <= h.hi)) {  // also NaN
-                ++h.outside;
-                continue;
-            }
-            // Compared before converting: a float-to-int conversion out of range is undefined.
-            const double x = (double(v) - h.lo) * scale;
-            const int bin = x < double(bins - 1) ? static_cast<int>(x) : bins - 1;
-            ++h.counts[static_cast<size_t>(bin)];
+    for_each_value(values, [&](float v) {
+        if (!(v >= lo && v <= h.hi)) {  // also NaN
+            ++h.outside;
+            return;
         }
+        // Compared before converting: a float-to-int conversion out of range is undefined.
+        const double x = (double(v) - h.lo) * scale;
+        const int bin = x < double(bins - 1) ? static_cast<int>(x) : bins - 1;
+        ++h.counts[static_cast<size_t>(bin)];
+    });
     return h;
 }
 
@@ -134,7 +142,7 @@ ValueSpans tensor_values(const Model& model, const std::vector<int>& indices) {
         if (i < 0 || i >= static_cast<int>(model.tensors.size()))
             throw Error("tensor index " + std::to_string(i) + " is outside the inventory");
         const TensorInfo& t = model.tensors[static_cast<size_t>(i)];
-        if (t.data) spans.emplace_back(t.data, static_cast<size_t>(t.count));
+        if (t.data || t.raw) spans.emplace_back(t);
     }
     return spans;
 }
@@ -182,11 +190,19 @@ std::vector<std::pair<int, float>> nearest_tokens(const Model& model, int token,
     if (token < 0 || token >= c.vocab_size)
         throw Error("token id " + std::to_string(token) + " is outside the vocabulary (0.." +
                     std::to_string(c.vocab_size - 1) + ")");
-    using Rows =
-        Eigen::Map<const Eigen::Matrix<float, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>>;
-    Rows e(model.weights.token_embedding, c.vocab_size, c.dim);
-    const Eigen::VectorXf norms = e.rowwise().norm();
-    const Eigen::VectorXf dots = e * e.row(token).transpose();
+    // Row by row, so a compact embedding is never dequantized whole.
+    const Weights& w = model.weights;
+    std::vector<float> target(static_cast<size_t>(c.dim)), row(static_cast<size_t>(c.dim));
+    token_embedding_row(w, c.dim, token, target.data());
+    using Vector = Eigen::Map<const Eigen::VectorXf>;
+    const Vector t(target.data(), c.dim);
+    Eigen::VectorXf norms(c.vocab_size), dots(c.vocab_size);
+    for (int i = 0; i < c.vocab_size; ++i) {
+        token_embedding_row(w, c.dim, i, row.data());
+        const Vector e(row.data(), c.dim);
+        norms[i] = e.norm();
+        dots[i] = e.dot(t);
+    }
     std::vector<std::pair<int, float>> all;
     all.reserve(static_cast<size_t>(c.vocab_size));
     for (int i = 0; i < c.vocab_size; ++i) {

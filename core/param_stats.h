@@ -13,8 +13,23 @@
 
 namespace ps {
 
-// A selection of parameter values: one span per tensor (dequantized f32 values).
-using ValueSpans = std::vector<std::span<const float>>;
+// One tensor's values: f32 values, or compact ones in the file's encoding, which the
+// statistics read a dequantized chunk at a time (so a selection never needs them all as f32).
+struct ValueSpan {
+    const float* data = nullptr;   // f32 values, or null when compact
+    const uint8_t* raw = nullptr;  // compact values in `dtype`
+    DType dtype = DType::F32;
+    int64_t count = 0;
+
+    ValueSpan() = default;
+    ValueSpan(std::span<const float> values)  // NOLINT: implicit, like the span it wraps
+        : data(values.data()), count(static_cast<int64_t>(values.size())) {}
+    ValueSpan(const std::vector<float>& values) : ValueSpan(std::span<const float>(values)) {}
+    explicit ValueSpan(const TensorInfo& t)
+        : data(t.data), raw(t.raw), dtype(t.dtype), count(t.data || t.raw ? t.count : 0) {}
+};
+// A selection of parameter values: one span per tensor.
+using ValueSpans = std::vector<ValueSpan>;
 
 struct ValueStats {
     int64_t count = 0;

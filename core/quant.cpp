@@ -1,6 +1,9 @@
 #include "core/quant.h"
 
 #include <cstring>
+#if defined(__F16C__)
+#include <immintrin.h>
+#endif
 
 #include "core/half.h"
 
@@ -53,7 +56,16 @@ static float load_f16(const uint8_t* p) {
 }
 
 void dequantize_row_f16(const uint8_t* x, float* y, int64_t k) {
-    for (int64_t i = 0; i < k; ++i) y[i] = load_f16(x + 2 * i);
+    int64_t i = 0;
+#if defined(__F16C__)
+    // The CPU's conversion, 8 values at a time, as ggml's on x86: exact like the scalar one
+    // (a signalling NaN comes out quiet), and 5-10x faster, which matters because weights kept
+    // as F16 are converted on every forward pass.
+    for (; i + 8 <= k; i += 8)
+        _mm256_storeu_ps(
+            y + i, _mm256_cvtph_ps(_mm_loadu_si128(reinterpret_cast<const __m128i*>(x + 2 * i))));
+#endif
+    for (; i < k; ++i) y[i] = load_f16(x + 2 * i);
 }
 
 void dequantize_row_bf16(const uint8_t* x, float* y, int64_t k) {

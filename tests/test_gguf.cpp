@@ -12,6 +12,7 @@
 #include "core/gguf.h"
 #include "core/half.h"
 #include "core/loader.h"
+#include "core/quant.h"
 #include "tests/support/gguf_tiny.h"
 #include "tests/support/shared_data.h"
 
@@ -287,23 +288,38 @@ void TestGguf::f32_in_place_and_copied_when_misaligned() {
 }
 
 void TestGguf::quantized_tensor_in_a_model() {
-    // A dim-32 llama whose matrices are F16: dequantized copies, dtype kept as stored.
+    // A dim-32 llama whose matrices are F16: kept as stored (the Linear and the inventory point
+    // at the file's bytes), or, with f32_weights, dequantized copies; dtype kept as stored.
     TinyModel t;
     t.dim = 32;
     t.heads = 4;
     t.kv_heads = 2;
     t.f16 = true;
     t.writer().write(tmp("f16.gguf"));
-    auto m = ps::load_gguf_weights(tmp("f16.gguf"));
-    const ps::TensorInfo* q = inventory(*m, "blk.0.attn_q.weight");
-    QCOMPARE(q->dtype, ps::DType::F16);
-    QCOMPARE(q->bytes, q->count * 2);
-    QCOMPARE(inventory(*m, "blk.0.attn_norm.weight")->dtype, ps::DType::F32);
-    for (int64_t i = 0; i < q->count; ++i) {
-        const float v = ps::test::tiny_value("blk.0.attn_q.weight", i);
-        QCOMPARE(q->data[i], ps::f16_to_f32(ps::f32_to_f16(v)));
+    ps::LoadOptions widen;
+    widen.f32_weights = true;
+    for (bool compact : {true, false}) {
+        auto m = ps::load_gguf_weights(tmp("f16.gguf"), compact ? ps::LoadOptions{} : widen);
+        const ps::TensorInfo* q = inventory(*m, "blk.0.attn_q.weight");
+        QCOMPARE(q->dtype, ps::DType::F16);
+        QCOMPARE(q->bytes, q->count * 2);
+        QCOMPARE(inventory(*m, "blk.0.attn_norm.weight")->dtype, ps::DType::F32);
+        std::vector<float> values(size_t(q->count));
+        if (compact) {
+            QVERIFY(q->data == nullptr && q->raw != nullptr);
+            ps::dequantize(ps::DType::F16, q->raw, values.data(), q->count);
+            QCOMPARE(m->weights.layers[0].wq.raw, q->raw);
+            QCOMPARE(m->weights.layers[0].wq.dtype, ps::DType::F16);
+        } else {
+            QVERIFY(q->data != nullptr && q->raw == nullptr);
+            values.assign(q->data, q->data + q->count);
+            QCOMPARE(m->weights.layers[0].wq.w, q->data);
+        }
+        for (int64_t i = 0; i < q->count; ++i) {
+            const float v = ps::test::tiny_value("blk.0.attn_q.weight", i);
+            QCOMPARE(values[size_t(i)], ps::f16_to_f32(ps::f32_to_f16(v)));
+        }
     }
-    QCOMPARE(m->weights.layers[0].wq.w, q->data);
 }
 
 void TestGguf::stories260K_matches_llama2c_checkpoint() {
@@ -428,7 +444,9 @@ void TestGguf::stories260K_full_model() {
 
 void TestGguf::tiny_random_f16() {
     PS_REQUIRE_SHARED(path, "models/tiny-random/llama-2-tiny-random.gguf");
-    auto m = ps::load_gguf_weights(path);
+    ps::LoadOptions widen;  // the values checked below as f32 (compact: test_compact_weights)
+    widen.f32_weights = true;
+    auto m = ps::load_gguf_weights(path, widen);
     const ps::Config& c = m->config;
     QCOMPARE(c.dim, 8);
     QCOMPARE(c.hidden_dim, 32);

@@ -501,30 +501,35 @@ void TestHostileInputs::huge_dimensions_allocate_nothing() {
 }
 
 void TestHostileInputs::model_bigger_than_memory() {
-    // F16 weights are widened to f32, quantized ones dequantized: with 1 MB of memory "available",
-    // a model whose conversion needs more is refused before anything is allocated.
+    // Asked for f32 weights, F16 ones are widened and quantized ones dequantized: with 1 MB of
+    // memory "available", a model whose conversion needs more is refused before anything is
+    // allocated. Kept as stored (the default), the same model needs no conversion and loads.
     TinyModel t;
     t.vocab = 40000;  // token_embd and output, 8 x 40000 each in F16: 2.6 MB once in f32
     t.f16 = true;
     const std::string g = gguf(t.writer().bytes());
+    ps::LoadOptions widen;
+    widen.f32_weights = true;
     ps::set_memory_limit(1 << 20);
-    const std::string gguf_msg = error_of([&] { ps::load_model(g); });
+    const std::string gguf_msg = error_of([&] { ps::load_model(g, widen); });
+    const int64_t compact_owned = ps::load_model(g)->owned_bytes();
     const std::string dir = fresh_dir();
     ps::test::write_hf_gpt2(dir);  // F16 shards
     std::string hf_msg;
     {
         ps::set_memory_limit(4096);
-        hf_msg = error_of([&] { ps::load_model(dir); });
+        hf_msg = error_of([&] { ps::load_model(dir, widen); });
     }
     ps::set_memory_limit(0);
+    QCOMPARE(compact_owned, int64_t(0));
     QVERIFY2(contains(gguf_msg, g + ": converting "), gguf_msg.c_str());
     QVERIFY2(contains(gguf_msg, "tensors to f32 needs 3 MB of memory but only 1 MB are available"),
              gguf_msg.c_str());
     QVERIFY2(contains(hf_msg, "model.safetensors.index.json: converting "), hf_msg.c_str());
     QVERIFY2(contains(hf_msg, "but only 0 MB are available"), hf_msg.c_str());
     // With the machine's own memory both load.
-    QCOMPARE(ps::load_model(g)->config.vocab_size, 40000);
-    QCOMPARE(ps::load_model(dir)->config.arch, ps::Arch::Gpt2);
+    QCOMPARE(ps::load_model(g, widen)->config.vocab_size, 40000);
+    QCOMPARE(ps::load_model(dir, widen)->config.arch, ps::Arch::Gpt2);
     QVERIFY(ps::available_memory() > (16u << 20));
 }
 

@@ -85,7 +85,7 @@ class TestHostileValues : public QObject {
 
         for (const ps::TensorInfo& t : model.tensors) {
             if (t.name != tensor) continue;
-            const ps::ValueSpans spans{std::span<const float>(t.data, size_t(t.count))};
+            const ps::ValueSpans spans{ps::ValueSpan(t)};  // f32 or kept as stored
             for (int64_t exact_limit : {int64_t(1) << 24, int64_t(1)}) {
                 const ps::ValueStats s = ps::value_stats(spans, 0, exact_limit);
                 QCOMPARE(s.count, t.count);

@@ -16,6 +16,7 @@
 #include <cmath>
 
 #include "app/session.h"
+#include "core/compact_weights.h"
 #include "core/layer_analysis.h"
 #include "core/model.h"
 #include "core/param_stats.h"
@@ -199,7 +200,7 @@ void ParametersView::updateSelection() {
             auto snap = snapshot(step_index_);
             for (int i : indices) {
                 const auto& v = snap->at(model_->tensors[static_cast<size_t>(i)].name);
-                s.values.emplace_back(v.data(), v.size());
+                s.values.emplace_back(std::span<const float>(v.data(), v.size()));
             }
             s.owner = snap;
             s.name += tr(" @ step %1").arg(shownStep());
@@ -319,8 +320,8 @@ void ParametersView::drawEmbeddingMap(int token,
     }
     MatrixRM rows(static_cast<Eigen::Index>(ids.size()), c.dim);
     for (size_t r = 0; r < ids.size(); ++r)
-        rows.row(static_cast<Eigen::Index>(r)) = Eigen::Map<const Eigen::RowVectorXf>(
-            model_->weights.token_embedding + int64_t(ids[r]) * c.dim, c.dim);
+        token_embedding_row(model_->weights, c.dim, ids[r],
+                            rows.row(static_cast<Eigen::Index>(r)).data());
     const Pca2 pca = principal_components_2d(rows);
     const Tokenizer& tok = *model_->tokenizer;
     auto* context = new QCPGraph(map_->xAxis, map_->yAxis);

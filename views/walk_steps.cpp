@@ -7,6 +7,7 @@
 #include <numeric>
 
 #include "app/session.h"
+#include "core/compact_weights.h"
 #include "core/forward.h"
 #include "core/sampling.h"
 #include "core/tokenizer.h"
@@ -70,12 +71,6 @@ Moments moments(const float* v, int n) {
 
 int64_t linear_params(const Linear& l) {
     return int64_t(l.in) * l.out + (l.b ? l.out : 0);
-}
-
-// Input weight i of output unit `unit` of a Linear, whichever way it is stored.
-float linear_weight(const Linear& l, int unit, int i) {
-    const int64_t ld = l.row_stride();
-    return l.stored_in_out ? l.w[int64_t(i) * ld + unit] : l.w[int64_t(unit) * ld + i];
 }
 
 QString tokens_text(const Session& s, const Trace& t, int p) {
@@ -158,7 +153,7 @@ QString mlp_text(const Session& s, const Trace& t, int p, int layer) {
     const LayerTrace& lt = t.layers[size_t(layer)];
     const LayerWeights& w = s.model()->weights.layers[size_t(layer)];
     const int64_t params = linear_params(w.ffn_up) + linear_params(w.ffn_down) +
-                           (w.ffn_gate.w ? linear_params(w.ffn_gate) : 0);
+                           (w.ffn_gate.w || w.ffn_gate.raw ? linear_params(w.ffn_gate) : 0);
     QString text = tr("Layer %1's MLP: %2 → <b>%3 neurons</b> → %2, %4 parameters.")
                        .arg(layer)
                        .arg(c.dim)

@@ -43,13 +43,15 @@ bool inside(const void* p, uint64_t bytes, const void* begin, uint64_t size) {
 // would go unnoticed: check every tensor against the storage it must be in.
 void check_tensor_storage(const Model& model) {
     for (const TensorInfo& t : model.tensors) {
-        check(t.data != nullptr, "a tensor without data");
-        const uint64_t bytes = uint64_t(t.count) * sizeof(float);
+        check((t.data != nullptr) != (t.raw != nullptr), "a tensor without data");
+        // A compact tensor (kept in the file's encoding) is its `bytes` inside a mapping.
+        const void* at = t.data ? static_cast<const void*>(t.data) : t.raw;
+        const uint64_t bytes = t.data ? uint64_t(t.count) * sizeof(float) : uint64_t(t.bytes);
         bool found = false;
         for (const auto& file : model.files)
-            found = found || inside(t.data, bytes, file->data(), file->size());
+            found = found || inside(at, bytes, file->data(), file->size());
         for (const auto& values : model.owned)
-            found = found || inside(t.data, bytes, values.data(), values.size() * sizeof(float));
+            found = found || inside(at, bytes, values.data(), values.size() * sizeof(float));
         check(found, "tensor data outside the file mappings and the model's own storage");
     }
 }
@@ -57,7 +59,7 @@ void check_tensor_storage(const Model& model) {
 void exercise_stats(const Model& model) {
     ValueSpans all;
     for (const TensorInfo& t : model.tensors) {
-        const ValueSpans spans{std::span<const float>(t.data, size_t(t.count))};
+        const ValueSpans spans{ValueSpan(t)};
         const ValueStats s = value_stats(spans);
         check(s.count == t.count, "value_stats count");
         if (s.count > s.non_finite) {

@@ -1,6 +1,12 @@
 #include "tests/support/gguf_tiny.h"
 
+#include <algorithm>
+#include <cmath>
 #include <cstdint>
+#include <cstring>
+
+#include "core/half.h"
+#include "core/quant.h"
 
 namespace ps::test {
 
@@ -18,6 +24,24 @@ std::vector<float> tiny_values(const std::string& name, int64_t count) {
     std::vector<float> v(static_cast<size_t>(count));
     for (int64_t i = 0; i < count; ++i) v[static_cast<size_t>(i)] = tiny_value(name, i);
     return v;
+}
+
+std::vector<uint8_t> quantize_q8_0(const std::vector<float>& values) {
+    constexpr size_t qk = 32;
+    std::vector<uint8_t> out;
+    for (size_t b = 0; b + qk <= values.size(); b += qk) {
+        float amax = 0.0f;
+        for (size_t j = 0; j < qk; ++j) amax = std::max(amax, std::fabs(values[b + j]));
+        const float d = amax / ((1 << 7) - 1);
+        const float id = d != 0.0f ? 1.0f / d : 0.0f;
+        const uint16_t h = f32_to_f16(d);
+        out.push_back(static_cast<uint8_t>(h & 0xFF));
+        out.push_back(static_cast<uint8_t>(h >> 8));
+        for (size_t j = 0; j < qk; ++j)
+            out.push_back(
+                static_cast<uint8_t>(static_cast<int8_t>(std::round(values[b + j] * id))));
+    }
+    return out;
 }
 
 std::vector<std::pair<std::string, std::vector<int64_t>>> TinyModel::tensors() const {
@@ -110,7 +134,9 @@ GgufWriter TinyModel::writer() const {
         int64_t n = 1;
         for (int64_t x : ne) n *= x;
         const std::vector<float> v = tiny_values(name, n);
-        if (f16 && ne.size() == 2)
+        if (q8_0 && ne.size() == 2)
+            w.add_tensor_raw(name, ne, ggml::Q8_0, quantize_q8_0(v));
+        else if (f16 && ne.size() == 2)
             w.add_tensor_f16(name, ne, v.data());
         else
             w.add_tensor_f32(name, ne, v.data());

@@ -17,6 +17,9 @@ namespace ps::test {
 float tiny_value(const std::string& name, int64_t i);
 std::vector<float> tiny_values(const std::string& name, int64_t count);
 
+// `values` (a multiple of 32) as Q8_0 blocks, as ggml's quantize_row_q8_0_ref makes them.
+std::vector<uint8_t> quantize_q8_0(const std::vector<float>& values);
+
 struct TinyModel {
     std::string arch = "llama";  // "llama" or "gpt2"
     int dim = 8, hidden = 16, layers = 2, heads = 2, kv_heads = 1, vocab = 10, context = 16;
@@ -25,6 +28,7 @@ struct TinyModel {
     std::map<std::string, std::vector<int64_t>> dims;  // tensor -> ggml dims to use instead
     std::map<std::string, uint32_t> u32;               // metadata u32 values to use instead
     bool f16 = false;                                  // matrices in F16 (norms stay F32)
+    bool q8_0 = false;        // matrices in Q8_0 (ggml's quantize_row_q8_0_ref): rows of 32k values
     std::string description;  // if set, written first as general.description (bulk for tests)
 
     // Every tensor, in writing order, with its ggml dims.
