@@ -38,6 +38,10 @@ class Activation : public Eigen::Map<const MatrixRM> {
     // needed) that starts with a copy of the prefix. `shared` may be empty (prefix 0).
     static Activation extend(const Activation& shared, Eigen::Index prefix,
                              const Eigen::Ref<const MatrixRM>& fresh, Eigen::Index capacity_rows);
+    // The same with `new_rows` rows of `cols` left for the caller to write, through `rows_out`,
+    // before anyone reads them: a big activation is computed in place instead of copied in.
+    static Activation extend(const Activation& shared, Eigen::Index prefix, Eigen::Index new_rows,
+                             Eigen::Index cols, Eigen::Index capacity_rows, float** rows_out);
 
     // Whether this activation's rows live in the same buffer as `other`'s (tests, benchmarks).
     bool shares_buffer_with(const Activation& other) const {

@@ -109,7 +109,7 @@ AttentionStats attention_stats(const Trace& trace) {
     const int T = static_cast<int>(trace.ids.size());
     if (trace.layers.empty() || T == 0 || trace.layers[0].pattern.size() == 0) return stats;
     stats.n_layers = static_cast<int>(trace.layers.size());
-    stats.n_heads = static_cast<int>(trace.layers[0].pattern.rows() / T);
+    stats.n_heads = trace.layers[0].heads;
     const auto targets = induction_targets(trace.ids);
     stats.heads.reserve(static_cast<size_t>(stats.n_layers * stats.n_heads));
     for (const LayerTrace& layer : trace.layers)

@@ -184,9 +184,10 @@ void rope(MatrixRM& q, int head_dim, float theta, RopeStyle style, int start) {
 // Causal softmax attention for every head, for the queries of positions start .. start+Tq-1
 // over the keys of positions 0 .. start+Tq-1. q [Tq, n_heads*hd], k and v [T, n_kv_heads*hd];
 // query heads share key/value heads in groups (grouped-query attention). out [Tq, n_heads*hd].
-// pattern (if not null, [n_heads*T, T]) receives each head's weights in rows h*T+start ...
+// pattern (if not null, [Tq, n_heads*K] with K >= T) receives head h's weights in columns
+// h*K .. h*K+T-1 and zeros in the rest of the head's K.
 void attention(MatrixRM& out, const MatrixRM& q, const Activation& k, const Activation& v,
-               const Config& c, int start, MatrixRM* pattern) {
+               const Config& c, int start, Eigen::Map<MatrixRM>* pattern) {
     const int Tq = static_cast<int>(q.rows());
     const int T = static_cast<int>(k.rows());
     const int hd = c.head_dim();
@@ -215,7 +216,11 @@ void attention(MatrixRM& out, const MatrixRM& q, const Activation& k, const Acti
             for (int s = t + 1; s < T; ++s) scores(i, s) = 0.0f;
         }
         out.middleCols(h * hd, hd).noalias() = scores * vh;
-        if (pattern) pattern->middleRows(static_cast<Eigen::Index>(h) * T + start, Tq) = scores;
+        if (pattern) {
+            const Eigen::Index K = pattern->cols() / c.n_heads;
+            pattern->middleCols(h * K, T) = scores;
+            pattern->middleCols(h * K + T, K - T).setZero();
+        }
     }
 }
 
@@ -228,6 +233,16 @@ void swiglu(MatrixRM& gate, const MatrixRM& up) {
 void gelu(MatrixRM& x) {
     const float k = std::sqrt(2.0f / static_cast<float>(M_PI));
     x = 0.5f * x.array() * (1.0f + (k * (x.array() + 0.044715f * x.array().cube())).tanh());
+}
+
+// The first `rows` rows of `layer`'s pattern with each head's keys widened to K columns.
+Activation widen_pattern(const LayerTrace& layer, Eigen::Index rows, Eigen::Index K) {
+    const Eigen::Index old_keys = layer.pattern.cols() / layer.heads;
+    MatrixRM wide = MatrixRM::Zero(rows, layer.heads * K);
+    for (int h = 0; h < layer.heads; ++h)
+        wide.middleCols(h * K, old_keys) =
+            layer.pattern.topRows(rows).middleCols(h * old_keys, old_keys);
+    return Activation(wide);
 }
 
 void check_prompt(const Model& model, const std::vector<int>& ids) {
@@ -243,6 +258,12 @@ void check_prompt(const Model& model, const std::vector<int>& ids) {
                         " is outside the vocabulary (0.." + std::to_string(c.vocab_size - 1) + ")");
 }
 
+// Rows each captured activation has room for (and keys each pattern row): a few more than the
+// prompt, so the next appended tokens extend the trace in place.
+Eigen::Index trace_capacity(const Config& c, int tokens) {
+    return std::min(c.context_length, tokens + std::max(16, tokens / 4));
+}
+
 }  // namespace
 
 uint64_t forward_bytes(const Config& c, int tokens, const TraceOptions& o) {
@@ -254,7 +275,8 @@ uint64_t forward_bytes(const Config& c, int tokens, const TraceOptions& o) {
     // Floats per layer of the trace.
     uint64_t layer = 0;
     if (o.residual) layer += 2 * T * dim;  // resid_pre, resid_post
-    if (o.attention) layer += heads * T * T;
+    // [T, heads * K], K a few more keys than T (trace_capacity).
+    if (o.attention) layer += heads * T * static_cast<uint64_t>(trace_capacity(c, tokens));
     if (o.keys_values) layer += 2 * T * kv;
     if (o.sublayer_out) layer += 2 * T * dim;  // attn_out, mlp_out
     if (o.neurons) layer += T * hidden;
@@ -305,7 +327,7 @@ Trace forward(const Model& model, const std::vector<int>& ids, const TraceOption
     const Trace& prev = P > 0 ? *reuse : kNoTrace;
     // Each captured activation: the reused rows, shared with `reuse`, then the new ones. Room for
     // a few more rows lets the next appended tokens extend it in place too.
-    const Eigen::Index capacity = std::min(c.context_length, T + std::max(16, T / 4));
+    const Eigen::Index capacity = trace_capacity(c, T);
     auto capture = [&](Activation& into, const Activation& reused,
                        const Eigen::Ref<const MatrixRM>& fresh) {
         into = Activation::extend(reused, P, fresh, capacity);
@@ -355,18 +377,20 @@ Trace forward(const Model& model, const std::vector<int>& ids, const TraceOption
         Activation keys, values;
         capture(keys, old.k, k);
         capture(values, old.v, v);
-        MatrixRM* pattern = nullptr;
+        // Each pattern row has room for K keys: the reused trace's K while it has room for T,
+        // else a new K (and the cached rows are laid out anew, once every few appended tokens).
+        const Eigen::Index old_keys = old.heads > 0 ? old.pattern.cols() / old.heads : 0;
+        const Eigen::Index K = P > 0 && old_keys >= T ? old_keys : capacity;
+        // The new rows are written in place, straight into the trace.
+        float* rows = nullptr;
         if (options.attention) {
-            pattern = &lt.pattern;
-            pattern->resize(static_cast<Eigen::Index>(c.n_heads) * T, T);
-            for (int h = 0; P > 0 && h < c.n_heads; ++h) {  // the cached queries' rows
-                const Eigen::Index row = static_cast<Eigen::Index>(h) * T;
-                const Eigen::Index old_row = static_cast<Eigen::Index>(h) * old.pattern.cols();
-                pattern->block(row, 0, P, P) = old.pattern.block(old_row, 0, P, P);
-                pattern->block(row, P, P, Tn).setZero();  // they cannot see the new keys
-            }
+            lt.heads = c.n_heads;
+            lt.pattern =
+                Activation::extend(P > 0 && K != old_keys ? widen_pattern(old, P, K) : old.pattern,
+                                   P, Tn, c.n_heads * K, capacity, &rows);
         }
-        attention(att, q, keys, values, c, P, pattern);
+        Eigen::Map<MatrixRM> pattern(rows, rows ? Tn : 0, rows ? c.n_heads * K : 0);
+        attention(att, q, keys, values, c, P, options.attention ? &pattern : nullptr);
         if (options.keys_values) {
             lt.k = std::move(keys);
             lt.v = std::move(values);
@@ -443,9 +467,12 @@ std::vector<NamedActivation> named_activations(const Trace& trace) {
                            lt.k.data()});
             out.push_back({p + "attn.hook_v", {T, heads, trace.head_dim}, lt.v.data()});
         }
-        if (lt.pattern.size() > 0)
-            out.push_back(
-                {p + "attn.hook_pattern", {lt.pattern.rows() / T, T, T}, lt.pattern.data()});
+        if (lt.pattern.size() > 0) {  // TransformerLens's [heads, T, T]
+            auto values = std::make_shared<std::vector<float>>(size_t(lt.heads * T * T));
+            for (int h = 0; h < lt.heads; ++h)
+                Eigen::Map<MatrixRM>(values->data() + h * T * T, T, T) = lt.head_pattern(h);
+            out.push_back({p + "attn.hook_pattern", {lt.heads, T, T}, values->data(), values});
+        }
         add(p + "hook_attn_out", lt.attn_out);
         add(p + "mlp.hook_post", lt.mlp_post);
         add(p + "hook_mlp_out", lt.mlp_out);

@@ -30,10 +30,16 @@ struct TraceOptions {
 // from (core/activation.h).
 struct LayerTrace {
     Activation resid_pre;  // [T, dim]
-    MatrixRM pattern;      // [n_heads * T, T]: head h is rows h*T .. h*T+T-1;
-                           // row = query, column = key, post-softmax
-    auto head_pattern(int h) const {
-        return pattern.middleRows(h * pattern.cols(), pattern.cols());
+    // blocks.L.attn.hook_pattern, post-softmax, [T, heads * K]: row q holds every head's weights
+    // over the keys, head h in columns h*K .. h*K+K-1. K >= T leaves room for the keys of tokens
+    // appended later; weights past the query are 0, as the causal mask makes them.
+    Activation pattern;
+    int heads = 0;
+    // Head h's [T, T] block: row = query, column = key.
+    Eigen::Map<const MatrixRM, 0, Eigen::OuterStride<>> head_pattern(int h) const {
+        const Eigen::Index keys = heads > 0 ? pattern.cols() / heads : 0;
+        return {pattern.data() + h * keys, pattern.rows(), pattern.rows(),
+                Eigen::OuterStride<>(pattern.cols())};
     }
     Activation k, v;        // [T, n_kv_heads * head_dim]: keys (after rotary embedding) and values
     Activation attn_out;    // [T, dim]
@@ -59,6 +65,8 @@ struct NamedActivation {
     std::string name;
     std::vector<int64_t> shape;
     const float* data;
+    // The values, when they had to be rearranged into this shape (the attention pattern).
+    std::shared_ptr<const std::vector<float>> rearranged = nullptr;
 };
 // Every non-empty activation of `trace`, in forward order ("logits" last).
 std::vector<NamedActivation> named_activations(const Trace& trace);

@@ -171,7 +171,8 @@ class TestForward : public QObject {
             QVERIFY(max_abs_diff(sum, lt.resid_post) < 1e-5);
             if (l + 1 < c.n_layers)
                 QCOMPARE(max_abs_diff(lt.resid_post, trace.layers[size_t(l) + 1].resid_pre), 0.0);
-            QCOMPARE(lt.pattern.rows(), Eigen::Index(c.n_heads) * T);
+            QCOMPARE(lt.heads, c.n_heads);
+            QCOMPARE(lt.pattern.rows(), Eigen::Index(T));
             QCOMPARE(lt.mlp_post.cols(), Eigen::Index(c.hidden_dim));
             for (int h = 0; h < c.n_heads; ++h) {
                 auto p = lt.head_pattern(h);

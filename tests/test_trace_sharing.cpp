@@ -124,6 +124,8 @@ class TestTraceSharing : public QObject {
             QVERIFY(a.resid_pre.shares_buffer_with(b.resid_pre));
             QVERIFY(a.k.shares_buffer_with(b.k) && a.v.shares_buffer_with(b.v));
             QVERIFY(a.mlp_post.shares_buffer_with(b.mlp_post));
+            QVERIFY(a.pattern.shares_buffer_with(b.pattern));
+            QCOMPARE(a.head_pattern(1).topLeftCorner(23, 23), b.head_pattern(1));
             QVERIFY(a.resid_post.shares_buffer_with(b.resid_post));
         }
         const double vs_full = max_difference(appended, ps::forward(*model, ids));
@@ -176,6 +178,8 @@ class TestTraceSharing : public QObject {
             grown = next;
         }
         qInfo("%d of %zu appends extended the buffer in place", shared, ids.size() - 1);
+        // The pattern's rows were laid out anew for more keys along the way, at least once.
+        QVERIFY(grown.layers[0].pattern.cols() > 2 * grown.layers[0].heads * 17);
         QVERIFY(shared >= int(ids.size()) - 8);  // a copy only when the capacity runs out
         QVERIFY(max_difference(grown, ps::forward(*model, ids)) <= 1e-4);
     }

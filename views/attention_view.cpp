@@ -191,7 +191,7 @@ const Trace* AttentionView::trace() const {
     // A trace of the previous model can outlive a model change until the new analysis lands.
     if (static_cast<int>(trace->layers.size()) != c.n_layers) return nullptr;
     for (const LayerTrace& layer : trace->layers)
-        if (layer.pattern.rows() != T * c.n_heads || layer.pattern.cols() != T) return nullptr;
+        if (layer.heads != c.n_heads || layer.pattern.rows() != T) return nullptr;
     return trace.get();
 }
 

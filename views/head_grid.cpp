@@ -137,7 +137,7 @@ void HeadGrid::showThumbnails(const Trace& trace, const Config& config, const QS
     const int T = static_cast<int>(trace.ids.size());
     const int L = static_cast<int>(trace.layers.size());
     if (T == 0 || L == 0 || trace.layers[0].pattern.size() == 0) return clear(tr("No patterns."));
-    const int H = static_cast<int>(trace.layers[0].pattern.rows() / T);
+    const int H = trace.layers[0].heads;
     setShape(L, H, config);
     title_->setText(title);
     text_->setCells({});
