@@ -43,6 +43,7 @@ struct GuiOptions : StartState {
     std::vector<SamplingSettings> compare;  // --compare: the comparison view's columns
     Theme theme = Theme::System;
     double font_scale = 1;
+    bool f32_weights = false;
 };
 
 // `--view walk` shows the whole window with the walk open, as the walk raises other views.
@@ -85,6 +86,9 @@ bool parse(const QApplication& app, GuiOptions& o) {
     parser.addOption({"walk-step", "With --view walk: the guided walk's step (default 1).", "N"});
     parser.addOption({"theme", "Theme: system, light (high contrast) or dark.", "NAME"});
     parser.addOption({"font-scale", "Text size factor (default 1).", "X"});
+    parser.addOption({"f32-weights",
+                      "Widen F16/BF16/quantized weights to f32 at load (4 bytes "
+                      "per parameter) instead of keeping them as stored."});
     parser.process(app);
     auto number = [&](const char* name, double fallback, double lo, double hi, double* out) {
         if (!parser.isSet(name)) {
@@ -151,6 +155,7 @@ bool parse(const QApplication& app, GuiOptions& o) {
         }
     }
     o.screenshot = parser.value("screenshot");
+    o.f32_weights = parser.isSet("f32-weights");
     if (parser.isSet("size")) {
         const auto m = QRegularExpression("^(\\d+)x(\\d+)$").match(parser.value("size"));
         if (!m.hasMatch() || m.captured(1).toInt() < 100 || m.captured(2).toInt() < 100 ||
@@ -249,6 +254,7 @@ int run_gui(int argc, char** argv) {
     MainWindow window(&session);
     if (!o.view.isEmpty() && !window.view(o.view))
         return fail_exit("unknown view '" + o.view + "'; views: " + window.viewNames().join(", "));
+    session.setF32Weights(o.f32_weights);
     apply_start(session, window, o);  // the selection once the first model has loaded
     if (auto* compare = qobject_cast<CompareView*>(window.view("compare"));
         compare && !o.compare.empty())

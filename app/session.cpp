@@ -44,9 +44,11 @@ Session::~Session() = default;
 
 void Session::openModel(const QString& path) {
     emit modelLoading(path);
-    loader_.submit([this, path](const std::atomic<bool>&) -> AnalysisRunner::Continuation {
+    LoadOptions options;
+    options.f32_weights = f32_weights_;
+    loader_.submit([this, path, options](const std::atomic<bool>&) -> AnalysisRunner::Continuation {
         try {
-            std::shared_ptr<const Model> m = load_model(path.toStdString());
+            std::shared_ptr<const Model> m = load_model(path.toStdString(), options);
             if (!m->tokenizer) throw std::runtime_error("the model has no tokenizer");
             return [this, m] { setModel(m); };
         } catch (...) {

@@ -28,6 +28,10 @@ class Session : public QObject {
     // Loads off the GUI thread; modelChanged on success, modelLoadFailed (current model kept) on
     // failure.
     void openModel(const QString& path);
+    // Models opened from now on widen F16/BF16/quantized matrices to f32 at load (four bytes per
+    // parameter) instead of keeping them as stored (`--f32-weights`).
+    void setF32Weights(bool on) { f32_weights_ = on; }
+    bool f32Weights() const { return f32_weights_; }
     // Shows a model that is already in memory (a random or freshly trained one) as if opened.
     void setModel(std::shared_ptr<const Model> model);
     const std::shared_ptr<const Model>& model() const { return model_; }
@@ -139,6 +143,7 @@ class Session : public QObject {
     TraceOptions trace_options_;
     double last_forward_ms_ = 0;
     bool adaptive_debounce_ = true;
+    bool f32_weights_ = false;
     int position_ = -1;  // -1: follow the last position
     int layer_ = 0;
     int head_ = 0;

@@ -60,7 +60,7 @@ void dequantize_panel(float* panel, const Linear& l, int first, int width) {
 // y[T, out] = x[T, in] W^T for a compact W: W is dequantized a panel of output units at a time
 // (rows of [out, in], or a column block of [in, out]) into a per-thread buffer reused from call
 // to call, and each panel is one product.
-void linear_compact(MatrixRM& y, const MatrixRM& x, const Linear& l) {
+void linear_compact(float* y, const MatrixRM& x, const Linear& l) {
     const int T = static_cast<int>(x.rows());
     // Output units per panel and per thread: multiples of 16 (a column block then starts on a
     // block boundary: F16 and BF16 blocks are one value; validate() refuses others).
@@ -78,25 +78,30 @@ void linear_compact(MatrixRM& y, const MatrixRM& x, const Linear& l) {
             const int width = std::min(panel, end - first);
             dequantize_panel(buffer.data(), l, first, width);
             if (l.stored_in_out)
-                gemm(y.data() + first, l.out, x.data(), l.in, buffer.data(), width, T, width, l.in,
-                     false, 1);
+                gemm(y + first, l.out, x.data(), l.in, buffer.data(), width, T, width, l.in, false,
+                     1);
             else
-                gemm(y.data() + first, l.out, x.data(), l.in, buffer.data(), l.in, T, width, l.in,
-                     true, 1);
+                gemm(y + first, l.out, x.data(), l.in, buffer.data(), l.in, T, width, l.in, true,
+                     1);
         }
     }
 }
 
 // y[T, out] = x[T, in] W^T + b, with W used in place in whichever layout the file stores it.
-void linear(MatrixRM& y, const MatrixRM& x, const Linear& l) {
+// The same into `y`, T rows of `out` floats that are already there (a trace's own rows).
+void linear_into(float* y, const MatrixRM& x, const Linear& l) {
     const int T = static_cast<int>(x.rows());
-    y.resize(T, l.out);
     if (l.compact())
         linear_compact(y, x, l);
     else
-        gemm(y.data(), l.out, x.data(), l.in, l.w, l.row_stride(), T, l.out, l.in, !l.stored_in_out,
+        gemm(y, l.out, x.data(), l.in, l.w, l.row_stride(), T, l.out, l.in, !l.stored_in_out,
              threads_for(double(T) * l.in * l.out));
-    if (l.b) y.rowwise() += Eigen::Map<const RowVector>(l.b, l.out);
+    if (l.b) Eigen::Map<MatrixRM>(y, T, l.out).rowwise() += Eigen::Map<const RowVector>(l.b, l.out);
+}
+
+void linear(MatrixRM& y, const MatrixRM& x, const Linear& l) {
+    y.resize(x.rows(), l.out);
+    linear_into(y.data(), x, l);
 }
 
 // GPT-2 files store q, k and v as one tensor ([dim, 3*dim] or [3*dim, dim]): the three
@@ -285,9 +290,8 @@ uint64_t forward_bytes(const Config& c, int tokens, const TraceOptions& o) {
     if (o.final_norm) floats += T * dim;
     floats += (o.all_logits ? T : 1) * vocab;
     // Working buffers: x, xb, q/k/v (and a fused qkv), att, sub, gate, up, the keys and values
-    // of every position, one head's scores per thread, and the logits before their capture.
+    // of every position, and one head's scores per thread.
     floats += T * (6 * dim + 2 * hidden + 5 * kv) + 2 * T * T;
-    if (o.all_logits) floats += T * vocab;
     return 4 * floats;
 }
 
@@ -420,9 +424,10 @@ Trace forward(const Model& model, const std::vector<int>& ids, const TraceOption
     norm(xb, x, c, w.final_norm, w.final_norm_bias);
     if (options.final_norm) capture(trace.ln_final, prev.ln_final, xb);
     MatrixRM logits;
-    if (options.all_logits) {
-        linear(logits, xb, w.unembed);
-        capture(trace.logits, prev.logits, logits);
+    if (options.all_logits) {  // the biggest activation: computed straight into the trace
+        float* rows = nullptr;
+        trace.logits = Activation::extend(prev.logits, P, Tn, c.vocab_size, capacity, &rows);
+        linear_into(rows, xb, w.unembed);
     } else {
         MatrixRM last = xb.bottomRows(1);
         linear(logits, last, w.unembed);

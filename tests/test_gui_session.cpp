@@ -117,6 +117,21 @@ class TestGuiSession : public QObject {
         QCOMPARE(s.prompt(), QString("The dog was happy"));
     }
 
+    // F16 matrices stay as stored unless the user asks for f32 (`paramscope MODEL --f32-weights`).
+    void f16_weights_stay_compact_unless_asked() {
+        const QString path = test::shared_path("models/tiny-random/llama-2-tiny-random.gguf");
+        QVERIFY2(QFile::exists(path), qPrintable(path + " is missing"));
+        Session s;
+        QVERIFY(!s.f32Weights());
+        QVERIFY(ps::test::open_and_wait(s, path));
+        QVERIFY(s.model()->has_compact_tensors());
+        const int64_t compact_bytes = s.model()->owned_bytes();
+        s.setF32Weights(true);
+        QVERIFY(ps::test::open_and_wait(s, path));
+        QVERIFY(!s.model()->has_compact_tensors());
+        QVERIFY(s.model()->owned_bytes() > compact_bytes);
+    }
+
     void broken_model_keeps_the_current_one() {
         PS_REQUIRE_SHARED(bin, "models/stories260K/stories260K.bin");
         Session s;
