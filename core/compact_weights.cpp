@@ -40,6 +40,16 @@ int64_t encoded_bytes(DType t, int64_t count) {
     return count / dtype_block_size(t) * dtype_block_bytes(t);
 }
 
+Linear linear_out_in(const StoredMatrix& m, int in, int out) {
+    Linear l;
+    l.w = m.data;
+    l.raw = m.raw;
+    l.dtype = m.raw ? m.dtype : DType::F32;
+    l.in = in;
+    l.out = out;
+    return l;
+}
+
 const uint8_t* stored_row(const Linear& l, int64_t row) {
     return l.raw + encoded_bytes(l.dtype, row * l.row_stride());
 }

@@ -18,6 +18,17 @@ int64_t dtype_block_bytes(DType t);
 // Bytes that `count` values of `t` take; `count` a multiple of the block size.
 int64_t encoded_bytes(DType t, int64_t count);
 
+// One matrix as a loader found it: f32 values in place (`data`), or values in the file's own
+// encoding (`raw`, `dtype`).
+struct StoredMatrix {
+    const float* data = nullptr;
+    const uint8_t* raw = nullptr;
+    DType dtype = DType::F32;  // the encoding of `raw`
+};
+
+// A Linear{in, out} over a matrix stored [out, in] (nn.Linear, llama2.c, GGUF).
+Linear linear_out_in(const StoredMatrix& m, int in, int out);
+
 // Where the stored row `row` of a compact Linear starts (its value 0, past any column offset).
 const uint8_t* stored_row(const Linear& l, int64_t row);
 

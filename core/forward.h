@@ -68,7 +68,8 @@ struct NamedActivation {
     // The values, when they had to be rearranged into this shape (the attention pattern).
     std::shared_ptr<const std::vector<float>> rearranged = nullptr;
 };
-// Every non-empty activation of `trace`, in forward order ("logits" last).
+// Every non-empty activation of `trace`, in forward order ("logits" last). `data` stays valid
+// while both the trace and the returned vector live.
 std::vector<NamedActivation> named_activations(const Trace& trace);
 
 // Runs the model over `ids` (each < vocab_size, at most context_length of them).
@@ -84,8 +85,9 @@ std::vector<NamedActivation> named_activations(const Trace& trace);
 Trace forward(const Model& model, const std::vector<int>& ids,
               const TraceOptions& options = TraceOptions(), const Trace* reuse = nullptr);
 
-// Bytes forward() allocates for `tokens` positions: the trace `options` asks for (the attention
-// patterns alone are n_heads * tokens^2 floats per layer) plus the pass's working buffers.
+// Bytes forward() writes for `tokens` positions: the trace `options` asks for (the attention
+// patterns alone are n_heads * tokens * K floats per layer, K a few more keys than tokens) plus
+// the pass's working buffers.
 // forward() checks it against available_memory() (core/memory_budget.h) before allocating and
 // refuses with a message naming the prompt length and the sizes.
 uint64_t forward_bytes(const Config& c, int tokens, const TraceOptions& options);

@@ -128,27 +128,12 @@ int layer_of(const std::string& name) {
 }
 
 // A tensor as the model uses it: f32 values, or (compact) the file's bytes in `dtype`.
-struct Stored {
-    const float* data = nullptr;
-    const uint8_t* raw = nullptr;
-    DType dtype = DType::F32;  // as stored in the file
-};
+using Stored = StoredMatrix;
 
 // Matrices the model can use in the file's encoding: every Linear and the token embedding.
 // Vectors (norm gains, biases) and GPT-2's position embedding are small and always widened.
 bool stays_compact(const GgufTensor& t, bool compact) {
     return compact && t.ne.size() == 2 && t.name != "position_embd.weight";
-}
-
-// A Linear{in, out} over a ggml [in, out] tensor (row-major [out, in]).
-Linear as_linear(const Stored& s, int in, int out) {
-    Linear l;
-    l.w = s.data;
-    l.raw = s.raw;
-    l.dtype = s.raw ? s.dtype : DType::F32;
-    l.in = in;
-    l.out = out;
-    return l;
 }
 
 // Builds a Model's weights from a GgufFile, taking each tensor by name with its expected
@@ -210,7 +195,7 @@ class WeightLoader {
 
     // A Linear stored as ggml [in, out] (row-major [out, in]), with an optional bias [out].
     Linear linear(const std::string& prefix, int in, int out, bool bias_required = false) {
-        Linear l = as_linear(take_stored(prefix + ".weight", {in, out}), in, out);
+        Linear l = linear_out_in(take_stored(prefix + ".weight", {in, out}), in, out);
         l.b = take(prefix + ".bias", {out}, bias_required);
         return l;
     }
@@ -256,7 +241,7 @@ void take_unembedding(WeightLoader& w, Weights& W, Config& c) {
         W.unembed.raw = W.token_embedding_raw;
         W.unembed.dtype = W.token_embedding_dtype;
     } else {
-        W.unembed = as_linear(out, c.dim, c.vocab_size);
+        W.unembed = linear_out_in(out, c.dim, c.vocab_size);
     }
 }
 

@@ -216,11 +216,7 @@ void require_memory_for_f32(const TensorStore& store, bool compact) {
 }
 
 // A tensor as the model uses it: f32 values, or (compact) the file's bytes in `dtype`.
-struct Stored {
-    const float* data = nullptr;
-    const uint8_t* raw = nullptr;
-    DType dtype = DType::F32;  // the encoding of `raw`
-};
+using Stored = StoredMatrix;
 
 // Turns the directory's tensors into f32 pointers or compact matrices and records each in the
 // inventory.
@@ -316,17 +312,6 @@ void check_layer_indices(const TensorStore& store, const std::string& prefix, in
                                       std::to_string(layer) + ", but " + config_path + " has " +
                                       field + " = " + std::to_string(n_layers));
     }
-}
-
-// Linear in the [out, in] layout (nn.Linear, Llama).
-Linear linear_out_in(const Stored& w, int in, int out) {
-    Linear l;
-    l.w = w.data;
-    l.raw = w.raw;
-    l.dtype = w.raw ? w.dtype : DType::F32;
-    l.in = in;
-    l.out = out;
-    return l;
 }
 
 // Linear in the [in, out] layout (GPT-2 Conv1D), optionally the column block that starts at

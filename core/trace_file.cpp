@@ -8,7 +8,9 @@ std::vector<WrittenTensor> write_trace_safetensors(const std::string& path, cons
                                                    const Trace& trace) {
     std::vector<TensorToWrite> tensors;
     std::vector<WrittenTensor> written;
-    for (const NamedActivation& a : named_activations(trace)) {
+    // Kept until the file is written: the pattern's values live in it (rearranged for export).
+    const std::vector<NamedActivation> activations = named_activations(trace);
+    for (const NamedActivation& a : activations) {
         uint64_t count = 1;
         for (int64_t d : a.shape) count *= static_cast<uint64_t>(d);
         tensors.push_back({a.name, "F32", a.shape, a.data, count * sizeof(float)});
