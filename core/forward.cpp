@@ -87,8 +87,9 @@ void linear_compact(float* y, const MatrixRM& x, const Linear& l) {
     }
 }
 
-// y[T, out] = x[T, in] W^T + b, with W used in place in whichever layout the file stores it.
-// The same into `y`, T rows of `out` floats that are already there (a trace's own rows).
+// y[T, out] = x[T, in] W^T + b, with W used in place in whichever layout the file stores it
+// (or dequantized panel by panel when compact). `y` is T rows of `out` floats that are already
+// there: a working matrix, or a trace's own rows.
 void linear_into(float* y, const MatrixRM& x, const Linear& l) {
     const int T = static_cast<int>(x.rows());
     if (l.compact())
@@ -99,6 +100,7 @@ void linear_into(float* y, const MatrixRM& x, const Linear& l) {
     if (l.b) Eigen::Map<MatrixRM>(y, T, l.out).rowwise() += Eigen::Map<const RowVector>(l.b, l.out);
 }
 
+// The same into a matrix it sizes.
 void linear(MatrixRM& y, const MatrixRM& x, const Linear& l) {
     y.resize(x.rows(), l.out);
     linear_into(y.data(), x, l);
