@@ -2,8 +2,8 @@
 // display; otherwise it opens the GUI.
 #include <malloc.h>
 
-#include "app/cli.h"
-#include "app/gui_main.h"
+#include "app/cli/cli.h"
+#include "app/gui/gui_main.h"
 
 int main(int argc, char** argv) {
     // Every analysis allocates its trace afresh: ~80 MB in blocks of up to 26 MB on GPT-2 124M.

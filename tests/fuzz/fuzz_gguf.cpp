@@ -1,8 +1,8 @@
 // libFuzzer target: a GGUF file, as a model (parsing, metadata, tensors, dequantization,
 // validation, forward pass) and as a tokenizer alone (tokenizer.ggml.*).
 #include "core/error.h"
-#include "core/gguf.h"
-#include "core/loader.h"
+#include "core/formats/gguf.h"
+#include "core/formats/loader.h"
 #include "tests/fuzz/fuzz_support.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {

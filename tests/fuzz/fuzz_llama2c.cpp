@@ -5,7 +5,7 @@
 #include <filesystem>
 
 #include "core/error.h"
-#include "core/loader.h"
+#include "core/formats/loader.h"
 #include "tests/fuzz/fuzz_support.h"
 #include "tests/support/tiny_fixtures.h"
 

@@ -1,7 +1,8 @@
 // libFuzzer target: a llama2.c tokenizer.bin. The first two input bytes give the vocabulary
 // size the checkpoint would claim (1..1024), the rest is the file.
 #include "core/error.h"
-#include "core/tokenizer.h"
+#include "core/formats/tokenizer_files.h"
+#include "core/tokenizer/tokenizer.h"
 #include "tests/fuzz/fuzz_support.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {

@@ -9,7 +9,7 @@
 #include <map>
 #include <sstream>
 
-#include "core/safetensors.h"
+#include "core/formats/safetensors.h"
 #include "tests/support/gguf_tiny.h"
 #include "tests/support/random_gpt2.h"
 #include "tests/support/tiny_fixtures.h"

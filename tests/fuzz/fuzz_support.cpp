@@ -9,13 +9,13 @@
 #include <filesystem>
 #include <fstream>
 
-#include "core/attention_stats.h"
+#include "core/analysis/attention_stats.h"
+#include "core/analysis/layer_analysis.h"
+#include "core/analysis/param_stats.h"
 #include "core/error.h"
-#include "core/forward.h"
-#include "core/layer_analysis.h"
-#include "core/param_stats.h"
-#include "core/sampling.h"
-#include "core/unicode.h"
+#include "core/model/forward.h"
+#include "core/sampling/sampling.h"
+#include "core/tokenizer/unicode.h"
 
 namespace ps::fuzz {
 

@@ -10,8 +10,8 @@
 #include <string>
 #include <string_view>
 
-#include "core/model.h"
-#include "core/tokenizer.h"
+#include "core/model/model.h"
+#include "core/tokenizer/tokenizer.h"
 
 namespace ps::fuzz {
 

@@ -9,7 +9,8 @@
 #include <vector>
 
 #include "core/error.h"
-#include "core/loader.h"
+#include "core/formats/loader.h"
+#include "core/formats/tokenizer_files.h"
 #include "tests/fuzz/fuzz_support.h"
 #include "tests/support/tiny_fixtures.h"
 

@@ -5,8 +5,8 @@
 #include <cstdint>
 #include <cstring>
 
-#include "core/half.h"
-#include "core/quant.h"
+#include "core/tensor/half.h"
+#include "core/tensor/quant.h"
 
 namespace ps::test {
 

@@ -5,7 +5,7 @@
 #include <fstream>
 #include <stdexcept>
 
-#include "core/half.h"
+#include "core/tensor/half.h"
 
 namespace ps::test {
 

@@ -6,8 +6,8 @@
 #include <QSignalSpy>
 #include <QString>
 
-#include "app/samples.h"
-#include "app/session.h"
+#include "app/gui/samples.h"
+#include "app/session/session.h"
 
 namespace ps::test {
 

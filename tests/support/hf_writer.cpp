@@ -9,8 +9,8 @@
 #include <stdexcept>
 #include <tuple>
 
-#include "core/half.h"
-#include "core/safetensors.h"
+#include "core/formats/safetensors.h"
+#include "core/tensor/half.h"
 
 namespace ps::test {
 

@@ -4,7 +4,7 @@
 #include <cmath>
 #include <random>
 
-#include "core/half.h"
+#include "core/tensor/half.h"
 #include "tests/support/gguf_writer.h"
 
 namespace ps::test {

@@ -3,7 +3,7 @@
 
 #include <QtTest>
 
-#include "core/sampling.h"
+#include "core/sampling/sampling.h"
 
 namespace ps::test {
 

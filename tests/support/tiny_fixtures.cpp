@@ -4,7 +4,7 @@
 #include <fstream>
 #include <nlohmann/json.hpp>
 
-#include "core/unicode.h"
+#include "core/tokenizer/unicode.h"
 #include "tests/support/hf_writer.h"
 #include "tests/support/random_gpt2.h"
 

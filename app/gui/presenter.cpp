@@ -1,0 +1,312 @@
+#include "app/gui/presenter.h"
+
+#include <QAction>
+#include <QActionGroup>
+#include <QApplication>
+#include <QDockWidget>
+#include <QKeyEvent>
+#include <QLabel>
+#include <QMenu>
+#include <QShortcut>
+#include <QSplitter>
+#include <QVBoxLayout>
+
+#include "app/gui/main_window.h"
+#include "app/session/session.h"
+#include "views/parameters/parameter_inventory.h"
+#include "views/parameters/parameters_view.h"
+#include "views/walk/explanations.h"
+#include "views/walk/guided_walk.h"
+#include "views/walk/help_button.h"
+#include "views/widgets/overlays.h"
+#include "views/widgets/theme.h"
+
+namespace ps {
+
+Presenter::Presenter(MainWindow* window, Session* session)
+    : QObject(window), window_(window), session_(session), frame_(new HighlightFrame(window)) {
+    // Presentation mode shows the view the user last worked in.
+    connect(qApp, &QApplication::focusChanged, this, [this](QWidget*, QWidget* now) {
+        if (!now) return;
+        for (const QString& name : window_->viewNames()) {
+            QWidget* v = window_->view(name);
+            if (v && (v == now || v->isAncestorOf(now)) && name != "walk") current_ = name;
+        }
+    });
+}
+
+void Presenter::setWalk(GuidedWalk* walk, QDockWidget* dock) {
+    walk_ = walk;
+    walk_dock_ = dock;
+    connect(walk, &GuidedWalk::stepChanged, this, &Presenter::showStep);
+    connect(walk, &GuidedWalk::updated, this, &Presenter::updateCaption);
+    // Closing the walk takes its frame away.
+    connect(dock->toggleViewAction(), &QAction::toggled, this, [this](bool on) {
+        if (!on) frame_->frame(nullptr);
+    });
+}
+
+void Presenter::startWalk(int step) {
+    if (!walk_) return;
+    walk_dock_->show();
+    walk_dock_->raise();
+    // The walk on the left, and the views it raises on the right at a readable width.
+    QList<QDockWidget*> docks = {walk_dock_.data()};
+    QList<int> widths = {340};
+    for (QDockWidget* d : window_->findChildren<QDockWidget*>())
+        if (window_->dockWidgetArea(d) == Qt::RightDockWidgetArea && d->isVisible() &&
+            !d->isFloating()) {
+            docks << d;
+            widths << (window_->width() - 340) * 55 / 100;
+            break;
+        }
+    window_->resizeDocks(docks, widths, Qt::Horizontal);
+    walk_->setFocus();
+    const auto& trace = session_->trace();
+    if (trace && trace->ids == session_->tokens() && walk_->stepCount() > 0) {
+        walk_->go(step);
+        return;
+    }
+    // The MLP steps pick their neuron from the analysis: wait for it.
+    connect(
+        session_, &Session::analysisReady, walk_,
+        [this, step] {
+            walk_->go(step);
+            walk_->setFocus();
+        },
+        Qt::SingleShotConnection);
+}
+
+QWidget* Presenter::highlighted() const {
+    return frame_->target();
+}
+
+void Presenter::showStep(int index) {
+    const WalkStep& step = walk_->step(index);
+    QWidget* view = window_->view(step.view);
+    if (!view) return;
+    current_ = step.view;
+    if (presenting()) {
+        if (presented_ != step.view) {
+            returnView();
+            takeView(step.view);
+        }
+    } else if (auto* dock = qobject_cast<QDockWidget*>(view->parentWidget())) {
+        dock->show();
+        dock->raise();
+    }
+    // The embedding step is about the table the row is looked up in.
+    if (step.kind == WalkStepKind::Embeddings)
+        if (auto* params = qobject_cast<ParametersView*>(view)) {
+            params->inventory()->selectKind("embedding", -1);
+            const int p = session_->position();
+            if (p >= 0) params->showNearest(QString("#%1").arg(session_->trace()->ids[size_t(p)]));
+        }
+    QWidget* target = step.target.isEmpty() ? nullptr : view->findChild<QWidget*>(step.target);
+    frame_->frame(target ? target : view);
+    updateCaption();
+}
+
+QAction* Presenter::action(QMenu* menu, const QString& text, const QList<QKeySequence>& keys,
+                           const std::function<void()>& slot) {
+    QAction* a = menu->addAction(text, this, slot);
+    a->setShortcuts(keys);
+    // Also in the presentation window, which is a window of its own.
+    a->setShortcutContext(Qt::ApplicationShortcut);
+    return a;
+}
+
+void Presenter::addMenus(QMenu* view_menu) {
+    view_menu->addSeparator();
+    QAction* walk = view_menu->addAction(tr("&Follow the Prompt (guided walk)"), this,
+                                         [this] { startWalk(walk_ ? walk_->current() : 0); });
+    walk->setObjectName("followPromptAction");
+    walk->setShortcut(QKeySequence(Qt::Key_F6));
+    QAction* present = action(view_menu, tr("&Presentation Mode"),
+                              {QKeySequence(Qt::Key_F5), QKeySequence(Qt::Key_F11)},
+                              [this] { togglePresentation(); });
+    present->setObjectName("presentationAction");
+
+    QMenu* theme = view_menu->addMenu(tr("&Theme"));
+    auto* group = new QActionGroup(theme);
+    const std::pair<Theme, QString> themes[] = {
+        {Theme::System, tr("&System")},
+        {Theme::HighContrastLight, tr("High-contrast &light")},
+        {Theme::Dark, tr("&Dark")}};
+    for (const auto& [theme_value, label] : themes) {
+        const Theme t = theme_value;  // clang 14 cannot capture a structured binding
+        QAction* a = theme->addAction(label, this, [t] { Appearance::instance().setTheme(t); });
+        a->setCheckable(true);
+        a->setChecked(Appearance::instance().theme() == t);
+        a->setObjectName(QString("theme-") + theme_name(t));
+        group->addAction(a);
+    }
+    connect(&Appearance::instance(), &Appearance::changed, group, [group] {
+        for (QAction* a : group->actions())
+            if (a->objectName() == QString("theme-") + theme_name(Appearance::instance().theme()))
+                a->setChecked(true);
+    });
+
+    QMenu* zoom = view_menu->addMenu(tr("Text &Size"));
+    action(zoom, tr("&Larger"), {QKeySequence(Qt::CTRL | Qt::Key_Equal), QKeySequence::ZoomIn},
+           [] { Appearance::instance().zoomIn(); });
+    action(zoom, tr("&Smaller"), {QKeySequence(Qt::CTRL | Qt::Key_Minus), QKeySequence::ZoomOut},
+           [] { Appearance::instance().zoomOut(); });
+    action(zoom, tr("&Reset"), {QKeySequence(Qt::CTRL | Qt::Key_0)},
+           [] { Appearance::instance().setFontScale(1.0); });
+
+    QMenu* nav = view_menu->addMenu(tr("&Navigate"));
+    action(nav, tr("Previous layer"), {QKeySequence(Qt::ALT | Qt::Key_Up)},
+           [this] { stepLayer(-1); });
+    action(nav, tr("Next layer"), {QKeySequence(Qt::ALT | Qt::Key_Down)}, [this] { stepLayer(1); });
+    action(nav, tr("Previous head"), {QKeySequence(Qt::ALT | Qt::Key_Left)},
+           [this] { stepHead(-1); });
+    action(nav, tr("Next head"), {QKeySequence(Qt::ALT | Qt::Key_Right)}, [this] { stepHead(1); });
+    action(nav, tr("Previous position"), {QKeySequence(Qt::CTRL | Qt::Key_Left)},
+           [this] { stepPosition(-1); });
+    action(nav, tr("Next position"), {QKeySequence(Qt::CTRL | Qt::Key_Right)},
+           [this] { stepPosition(1); });
+}
+
+void Presenter::stepLayer(int delta) {
+    if (!session_->model()) return;
+    const int n = session_->model()->config.n_layers;
+    session_->selectHead(std::clamp(session_->layer() + delta, 0, n - 1), session_->head());
+}
+
+void Presenter::stepHead(int delta) {
+    if (!session_->model()) return;
+    const int n = session_->model()->config.n_heads;
+    session_->selectHead(session_->layer(), std::clamp(session_->head() + delta, 0, n - 1));
+}
+
+void Presenter::stepPosition(int delta) {
+    const auto& trace = session_->trace();
+    if (!trace || trace->ids.empty()) return;
+    const int last = static_cast<int>(trace->ids.size()) - 1;
+    session_->selectPosition(std::clamp(session_->position() + delta, 0, last));
+}
+
+void Presenter::togglePresentation() {
+    if (presenting())
+        leave();
+    else
+        present(current_);
+}
+
+bool Presenter::present(const QString& name) {
+    if (!window_->view(name)) return false;
+    if (presenting()) {
+        returnView();
+        return takeView(name);
+    }
+    stage_ = new QWidget(window_, Qt::Window);
+    stage_->setObjectName("presentation");
+    stage_->setWindowTitle(tr("ParamScope — presentation"));
+    auto* layout = new QVBoxLayout(stage_);
+    layout->setContentsMargins(8, 4, 8, 8);
+    stage_title_ = new QLabel(stage_);
+    stage_title_->setObjectName("presentationTitle");
+    QFont bold = stage_title_->font();
+    bold.setBold(true);
+    stage_title_->setFont(bold);
+    layout->addWidget(stage_title_);
+    caption_ = new QLabel(stage_);
+    caption_->setObjectName("presentationCaption");
+    caption_->setWordWrap(true);
+    caption_->setTextFormat(Qt::RichText);
+    caption_->hide();
+    layout->addWidget(caption_);  // the view goes in between (takeView)
+    // Leaving, and the walk's keys (a presentation clicker sends Page Up / Page Down).
+    connect(new QShortcut(QKeySequence(Qt::Key_Escape), stage_), &QShortcut::activated, this,
+            &Presenter::leave);
+    // A focused control that claims Escape first (a spin box) and then ignores it passes the
+    // key up to the window: leave then too.
+    stage_->installEventFilter(this);
+    connect(new QShortcut(QKeySequence(Qt::Key_PageDown), stage_), &QShortcut::activated, this,
+            [this] {
+                if (walk_ && caption_->isVisible()) walk_->next();
+            });
+    connect(new QShortcut(QKeySequence(Qt::Key_PageUp), stage_), &QShortcut::activated, this,
+            [this] {
+                if (walk_ && caption_->isVisible()) walk_->back();
+            });
+    takeView(name);
+    ring_ = new PointerRing(stage_);
+    stage_->showFullScreen();
+    stage_->activateWindow();  // its keys (Escape, Page Up / Down) work at once
+    emit presentationChanged(true);
+    return true;
+}
+
+bool Presenter::takeView(const QString& name) {
+    QWidget* view = window_->view(name);
+    if (!view || !stage_) return false;
+    home_dock_ = qobject_cast<QDockWidget*>(view->parentWidget());
+    home_splitter_ = qobject_cast<QSplitter*>(view->parentWidget());
+    home_index_ = home_splitter_ ? home_splitter_->indexOf(view) : -1;
+    home_sizes_ = home_splitter_ ? home_splitter_->sizes() : QList<int>();
+    presented_ = name;
+    current_ = name;
+    auto* layout = static_cast<QVBoxLayout*>(stage_->layout());
+    layout->insertWidget(1, view, 1);
+    view->show();
+    const QString title =
+        home_dock_ ? home_dock_->windowTitle() : explanation_title("view-" + name);
+    stage_title_->setText(
+        tr("%1    ·    Esc leave   Ctrl +/− text   Alt+↑↓ layer   Alt+←→ head   Ctrl+←→ position")
+            .arg(title));
+    if (ring_) ring_->raise();
+    updateCaption();
+    return true;
+}
+
+void Presenter::returnView() {
+    QWidget* view = window_->view(presented_);
+    if (!view) return;
+    if (home_dock_) {
+        home_dock_->setWidget(view);
+    } else if (home_splitter_) {
+        home_splitter_->insertWidget(home_index_, view);
+        home_splitter_->setSizes(home_sizes_);
+    }
+    view->show();
+    presented_.clear();
+}
+
+void Presenter::leave() {
+    if (!stage_) return;
+    returnView();
+    QWidget* stage = stage_;
+    stage_ = nullptr;
+    ring_ = nullptr;
+    stage_title_ = caption_ = nullptr;
+    stage->hide();
+    stage->deleteLater();  // may be inside one of its shortcuts' signals
+    window_->activateWindow();
+    emit presentationChanged(false);
+}
+
+bool Presenter::eventFilter(QObject* watched, QEvent* event) {
+    if (watched == stage_ && event->type() == QEvent::KeyPress &&
+        static_cast<QKeyEvent*>(event)->key() == Qt::Key_Escape) {
+        leave();
+        return true;
+    }
+    return QObject::eventFilter(watched, event);
+}
+
+void Presenter::updateCaption() {
+    if (!caption_) return;
+    // The walk goes on in presentation mode while its panel is open: its step under the title.
+    const bool walking = walk_ && walk_dock_ && walk_dock_->isVisible() && walk_->currentStep();
+    caption_->setVisible(walking);
+    if (walking)
+        caption_->setText(QString("<b>%1</b> (%2/%3, Page Up / Page Down)<br>%4")
+                              .arg(walk_->titleText().toHtmlEscaped())
+                              .arg(walk_->current() + 1)
+                              .arg(walk_->stepCount())
+                              .arg(walk_->numbersText()));
+}
+
+}  // namespace ps

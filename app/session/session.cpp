@@ -1,0 +1,333 @@
+#include "app/session/session.h"
+
+#include <algorithm>
+#include <chrono>
+#include <exception>
+
+#include "core/error.h"
+#include "core/formats/loader.h"
+#include "core/sampling/generate.h"
+
+namespace ps {
+
+namespace {
+
+QString what_of(const std::exception_ptr& e) {
+    try {
+        std::rethrow_exception(e);
+    } catch (const std::exception& ex) {
+        return QString::fromUtf8(ex.what());
+    } catch (...) {
+        return QStringLiteral("unknown error");
+    }
+}
+
+double ms_since(std::chrono::steady_clock::time_point t0) {
+    return std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
+}
+
+}  // namespace
+
+Session::Session(QObject* parent) : QObject(parent) {
+    debounce_.setSingleShot(true);
+    debounce_.setInterval(150);
+    connect(&debounce_, &QTimer::timeout, this, &Session::startAnalysis);
+    auto busy = [this] { emit busyChanged(runner_.busy() || loader_.busy()); };
+    connect(&runner_, &AnalysisRunner::busyChanged, this, busy);
+    connect(&loader_, &AnalysisRunner::busyChanged, this, busy);
+}
+
+Session::~Session() = default;
+
+// ---------------------------------------------------------------------------------------------
+// Model
+
+void Session::openModel(const QString& path) {
+    emit modelLoading(path);
+    LoadOptions options;
+    options.f32_weights = f32_weights_;
+    loader_.submit([this, path, options](const std::atomic<bool>&) -> AnalysisRunner::Continuation {
+        try {
+            std::shared_ptr<const Model> m = load_model(path.toStdString(), options);
+            if (!m->tokenizer) throw std::runtime_error("the model has no tokenizer");
+            return [this, m] { setModel(m); };
+        } catch (...) {
+            const QString msg = what_of(std::current_exception());
+            return [this, path, msg] { emit modelLoadFailed(path, msg); };
+        }
+    });
+}
+
+void Session::setModel(std::shared_ptr<const Model> model) {
+    runner_.invalidate();  // results for the old model are stale
+    model_ = std::move(model);
+    trace_.reset();
+    layer_analysis_.reset();
+    distribution_.reset();
+    position_ = -1;
+    tokenize();
+    emit modelChanged();
+    emit promptChanged();
+    emit distributionChanged();
+    analyzeNow();
+}
+
+// ---------------------------------------------------------------------------------------------
+// Prompt
+
+void Session::tokenize() {
+    tokens_.clear();
+    if (!model_) return;
+    const Tokenizer& tok = *model_->tokenizer;
+    try {
+        tokens_ = tok.encode(prompt_.toStdString());
+    } catch (...) {
+        emit error(what_of(std::current_exception()));
+    }
+    if (tok.add_bos && tok.bos_id >= 0) tokens_.insert(tokens_.begin(), tok.bos_id);
+}
+
+void Session::setPrompt(const QString& text) {
+    if (text == prompt_) return;
+    prompt_ = text;
+    tokenize();
+    emit promptChanged();
+    if (model_) debounce_.start();
+}
+
+void Session::appendTokens(const std::vector<int>& ids) {
+    if (!model_ || ids.empty()) return;
+    const Tokenizer& tok = *model_->tokenizer;
+    std::string bytes;
+    if (prompt_.isEmpty()) {
+        bytes = tok.decode(ids);  // drops SentencePiece's leading dummy space
+    } else {
+        for (int id : ids) bytes += tok.token_bytes(id);
+    }
+    prompt_ += QString::fromUtf8(bytes);
+    tokenize();
+    emit promptChanged();
+    analyzeNow();
+}
+
+// The logit lens, PCA trajectories and residual statistics: a job of their own after the
+// forward pass, so the distribution shows first (on GPT-2 124M the lens alone is ~13 unembedding
+// products, seconds of work, where the pass takes a fraction of one).
+void Session::startLayerAnalysis(std::shared_ptr<const Model> model,
+                                 std::shared_ptr<const Trace> trace) {
+    runner_.submit(
+        [this, model, trace](const std::atomic<bool>& cancelled) -> AnalysisRunner::Continuation {
+            try {
+                auto layers = std::make_shared<const LayerAnalysis>(
+                    analyze_layers(*model, *trace, [&cancelled] { return cancelled.load(); }));
+                return [this, trace, layers] {
+                    if (trace != trace_) return;
+                    layer_analysis_ = layers;
+                    emit layerAnalysisReady();
+                };
+            } catch (const Cancelled&) {
+                return [] {};  // a newer analysis was asked for: nothing to show
+            } catch (...) {
+                const QString msg = what_of(std::current_exception());
+                return [this, msg] { emit error(msg); };
+            }
+        });
+}
+
+void Session::analyzeNow() {
+    debounce_.stop();
+    startAnalysis();
+}
+
+// ---------------------------------------------------------------------------------------------
+// Analysis
+
+void Session::cancelAnalysis() {
+    debounce_.stop();
+    runner_.invalidate();
+}
+
+void Session::startAnalysis() {
+    if (!model_) return;
+    // Nothing to run: an empty prompt without BOS, or one beyond the context window (the
+    // prompt area asks the user whether to keep its last tokens).
+    if (tokens_.empty() || promptTooLong()) {
+        runner_.invalidate();
+        trace_.reset();
+        layer_analysis_.reset();
+        recomputeDistribution();
+        emit analysisReady();
+        return;
+    }
+    // The previous trace lends the positions the new prompt shares with it (the key/value
+    // cache): typing at the end of the prompt recomputes only the last word's tokens.
+    auto run = [this, model = model_, ids = tokens_, options = trace_options_,
+                reuse = trace_](const std::atomic<bool>&) -> AnalysisRunner::Continuation {
+        try {
+            const auto t0 = std::chrono::steady_clock::now();
+            auto trace = std::make_shared<const Trace>(forward(*model, ids, options, reuse.get()));
+            const double ms = ms_since(t0);
+            return [this, model, trace, ms] {
+                trace_ = trace;
+                layer_analysis_.reset();
+                last_forward_ms_ = ms;
+                // Wait for typing to pause only as long as an analysis takes: on a small model
+                // every keystroke is analyzed at once.
+                if (adaptive_debounce_) debounce_.setInterval(std::clamp(int(ms), 0, 150));
+                recomputeDistribution();
+                emit analysisReady();
+                if (trace->options.residual) startLayerAnalysis(model, trace);
+            };
+        } catch (...) {
+            const QString msg = what_of(std::current_exception());
+            return [this, msg] { emit error(msg); };
+        }
+    };
+    runner_.submit(run);
+    emit analysisStarted();
+}
+
+// ---------------------------------------------------------------------------------------------
+// Selection and sampling
+
+int Session::position() const {
+    if (!trace_ || trace_->ids.empty()) return -1;
+    const int last = static_cast<int>(trace_->ids.size()) - 1;
+    return (position_ < 0 || position_ > last) ? last : position_;
+}
+
+void Session::selectPosition(int position) {
+    position_ = position;
+    recomputeDistribution();
+    emit selectionChanged();
+}
+
+int Session::layer() const {
+    if (!model_) return 0;
+    return std::clamp(layer_, 0, std::max(0, model_->config.n_layers - 1));
+}
+
+int Session::head() const {
+    if (!model_) return 0;
+    return std::clamp(head_, 0, std::max(0, model_->config.n_heads - 1));
+}
+
+int Session::neuron() const {
+    if (!model_) return 0;
+    return std::clamp(neuron_, 0, std::max(0, model_->config.hidden_dim - 1));
+}
+
+void Session::selectLayer(int layer) {
+    layer_ = layer;
+    emit selectionChanged();
+}
+
+void Session::selectHead(int layer, int head) {
+    layer_ = layer;
+    head_ = head;
+    emit selectionChanged();
+}
+
+void Session::selectNeuron(int layer, int neuron) {
+    layer_ = layer;
+    neuron_ = neuron;
+    emit selectionChanged();
+}
+
+const float* Session::logitsAt(int position) const {
+    if (!trace_ || position < 0 || position >= static_cast<int>(trace_->ids.size())) return nullptr;
+    const auto& logits = trace_->logits;
+    const int last = static_cast<int>(trace_->ids.size()) - 1;
+    if (logits.rows() == last + 1) return logits.data() + int64_t(position) * logits.cols();
+    if (logits.rows() == 1 && position == last) return logits.data();
+    return nullptr;
+}
+
+void Session::setSampling(const SamplingSettings& s) {
+    sampling_ = s;
+    emit samplingChanged();
+    recomputeDistribution();
+}
+
+void Session::recomputeDistribution() {
+    distribution_.reset();
+    distribution_error_.clear();
+    if (const float* logits = logitsAt(position())) {
+        try {
+            distribution_ = apply_sampling(logits, model_->config.vocab_size, sampling_);
+        } catch (...) {
+            distribution_error_ = what_of(std::current_exception());
+            emit error(distribution_error_);
+        }
+    }
+    emit distributionChanged();
+}
+
+void Session::setSeed(uint64_t seed) {
+    seed_ = seed;
+    sampler_ = Sampler(seed);
+    emit seedChanged();
+}
+
+void Session::sampleNext() {
+    appendDrawn(false);
+}
+void Session::greedyNext() {
+    appendDrawn(true);
+}
+
+// One token from the last position of the current analysis, if it is up to date.
+void Session::appendDrawn(bool greedy) {
+    if (!model_ || !trace_ || trace_->ids != tokens_ || analyzing()) return;
+    const int last = static_cast<int>(tokens_.size()) - 1;
+    if (last + 1 >= model_->config.context_length) {
+        emit error(QStringLiteral("the prompt fills the model's context (%1 tokens)")
+                       .arg(model_->config.context_length));
+        return;
+    }
+    const float* logits = logitsAt(last);
+    if (!logits) return;
+    int id;
+    if (greedy) {
+        SamplingSettings s;
+        s.temperature = 0;
+        id = apply_sampling(logits, model_->config.vocab_size, s).ranked[0];
+    } else if (position() == last && distribution_) {
+        id = sampler_.sample(*distribution_);
+    } else {
+        id = sampler_.sample(apply_sampling(logits, model_->config.vocab_size, sampling_));
+    }
+    if (is_stop_token(*model_->tokenizer, id)) {
+        emit error(QStringLiteral("the model ended the text (token %1)").arg(id));
+        return;
+    }
+    appendTokens({id});
+}
+
+void Session::generate(int n) {
+    if (!model_ || tokens_.empty() || n <= 0) return;
+    debounce_.stop();
+    auto work = [this, model = model_, ids = tokens_, settings = sampling_, sampler = sampler_,
+                 n](const std::atomic<bool>& cancelled) mutable -> AnalysisRunner::Continuation {
+        try {
+            GenerateOptions options;
+            options.steps = n;
+            options.top_n = 0;
+            options.cancelled = [&cancelled] { return cancelled.load(); };
+            const std::vector<int> added =
+                generate_tokens(*model, ids, settings, sampler, options).continuation();
+            return [this, added, sampler] {
+                sampler_ = sampler;
+                appendTokens(added);
+                if (added.empty()) analyzeNow();
+            };
+        } catch (...) {
+            const QString msg = what_of(std::current_exception());
+            return [this, msg] { emit error(msg); };
+        }
+    };
+    runner_.submit(work);
+    emit analysisStarted();
+}
+
+}  // namespace ps

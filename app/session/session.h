@@ -1,0 +1,158 @@
+// The one object that owns what the user is looking at: the model, the prompt and its tokens,
+// the latest analysis (a Trace), the selected position, the sampling settings and the
+// distribution they give. Views read it and react to its signals; they never talk to each other.
+// Every slow step (loading, forward passes, generation) goes through AnalysisRunner.
+#pragma once
+
+#include <QObject>
+#include <QString>
+#include <QTimer>
+#include <memory>
+#include <vector>
+
+#include "app/session/analysis_runner.h"
+#include "core/analysis/layer_analysis.h"
+#include "core/model/forward.h"
+#include "core/model/model.h"
+#include "core/sampling/sampling.h"
+
+namespace ps {
+
+class Session : public QObject {
+    Q_OBJECT
+  public:
+    explicit Session(QObject* parent = nullptr);
+    ~Session() override;
+
+    // --- model -------------------------------------------------------------------------------
+    // Loads off the GUI thread; modelChanged on success, modelLoadFailed (current model kept) on
+    // failure.
+    void openModel(const QString& path);
+    // Models opened from now on widen F16/BF16/quantized matrices to f32 at load (four bytes per
+    // parameter) instead of keeping them as stored (`--f32-weights`).
+    void setF32Weights(bool on) { f32_weights_ = on; }
+    bool f32Weights() const { return f32_weights_; }
+    // Shows a model that is already in memory (a random or freshly trained one) as if opened.
+    void setModel(std::shared_ptr<const Model> model);
+    const std::shared_ptr<const Model>& model() const { return model_; }
+    bool loading() const { return loader_.busy(); }
+
+    // --- prompt ------------------------------------------------------------------------------
+    // Re-tokenizes at once (tokensChanged) and re-analyzes after a short debounce.
+    void setPrompt(const QString& text);
+    const QString& prompt() const { return prompt_; }
+    // The prompt's token ids, BOS first when the tokenizer adds one.
+    const std::vector<int>& tokens() const { return tokens_; }
+    // Appends the tokens' text to the prompt and analyzes at once.
+    void appendTokens(const std::vector<int>& ids);
+    // How long typing must pause before an analysis starts; by default it follows the last
+    // analysis's time (0 to 150 ms), setDebounceMs fixes it.
+    void setDebounceMs(int ms) {
+        adaptive_debounce_ = false;
+        debounce_.setInterval(ms);
+    }
+    int debounceMs() const { return debounce_.interval(); }
+    // Starts the pending analysis now instead of after the debounce.
+    void analyzeNow();
+    // The model's context window (0 without a model). A prompt longer than it is not analyzed
+    // (the views keep no trace) until the user shortens it: never truncated silently.
+    int contextLength() const { return model_ ? model_->config.context_length : 0; }
+    bool promptTooLong() const {
+        return model_ && static_cast<int>(tokens_.size()) > contextLength();
+    }
+    // Stops the running analysis or generation: its result is dropped, the last finished trace
+    // stays.
+    void cancelAnalysis();
+
+    // --- analysis ----------------------------------------------------------------------------
+    // The latest finished analysis; while a new one runs it may lag behind tokens().
+    const std::shared_ptr<const Trace>& trace() const { return trace_; }
+    // The logit lens, PCA trajectories and residual statistics of trace(), computed on the
+    // worker after it (layerAnalysisReady); null until then, and when the trace has no
+    // residual stream.
+    const std::shared_ptr<const LayerAnalysis>& layerAnalysis() const { return layer_analysis_; }
+    double lastForwardMs() const { return last_forward_ms_; }
+    bool analyzing() const { return runner_.busy() || debounce_.isActive(); }
+    void setTraceOptions(const TraceOptions& options) { trace_options_ = options; }
+    AnalysisRunner& runner() { return runner_; }
+
+    // --- selection ---------------------------------------------------------------------------
+    // The selected position in trace(): by default (and after selectPosition(-1)) the last one.
+    int position() const;
+    void selectPosition(int position);
+    int selectedPosition() const { return position_; }  // as selected: -1 follows the last
+    // The selected layer, head and MLP neuron, shared by the layer views (clicking a head in the
+    // overview focuses the heatmap, and so on). Clamped to the model; 0 by default.
+    int layer() const;
+    int head() const;
+    int neuron() const;
+    void selectLayer(int layer);
+    void selectHead(int layer, int head);
+    void selectNeuron(int layer, int neuron);
+
+    // --- sampling ----------------------------------------------------------------------------
+    const SamplingSettings& sampling() const { return sampling_; }
+    void setSampling(const SamplingSettings& s);
+    // apply_sampling at position(): null without an analysis.
+    const Distribution* distribution() const { return distribution_ ? &*distribution_ : nullptr; }
+    // Why there is no distribution at a position that has logits (e.g. a NaN logit), else "".
+    const QString& distributionError() const { return distribution_error_; }
+    // The logits row of `position` in trace(), or null.
+    const float* logitsAt(int position) const;
+
+    uint64_t seed() const { return seed_; }
+    // Restarts the random sequence: the same seed and the same clicks give the same tokens.
+    void setSeed(uint64_t seed);
+    // Append one token drawn from the last position's distribution / its argmax.
+    void sampleNext();
+    void greedyNext();
+    // Continues the prompt by up to n tokens on the worker (the same loop as `paramscope
+    // generate`), stopping at end-of-text or the context length.
+    void generate(int n);
+
+  signals:
+    void modelLoading(const QString& path);
+    void modelChanged();
+    void modelLoadFailed(const QString& path, const QString& message);  // current model kept
+    void promptChanged();                                               // text and tokens
+    void analysisStarted();
+    void analysisReady();
+    void layerAnalysisReady();  // layerAnalysis() of the current trace()
+    void selectionChanged();
+    void samplingChanged();
+    void distributionChanged();
+    void seedChanged();
+    void busyChanged(bool busy);
+    void error(const QString& message);
+
+  private:
+    void tokenize();
+    void startAnalysis();
+    void startLayerAnalysis(std::shared_ptr<const Model> model, std::shared_ptr<const Trace> trace);
+    void recomputeDistribution();
+    void appendDrawn(bool greedy);
+
+    AnalysisRunner loader_;
+    AnalysisRunner runner_;
+    QTimer debounce_;
+    std::shared_ptr<const Model> model_;
+    QString prompt_;
+    std::vector<int> tokens_;
+    std::shared_ptr<const Trace> trace_;
+    std::shared_ptr<const LayerAnalysis> layer_analysis_;
+    TraceOptions trace_options_;
+    double last_forward_ms_ = 0;
+    bool adaptive_debounce_ = true;
+    bool f32_weights_ = false;
+    int position_ = -1;  // -1: follow the last position
+    int layer_ = 0;
+    int head_ = 0;
+    int neuron_ = 0;
+    SamplingSettings sampling_;
+    std::optional<Distribution> distribution_;
+    QString distribution_error_;
+    uint64_t seed_ = 42;
+    Sampler sampler_{42};
+};
+
+}  // namespace ps

@@ -1,0 +1,127 @@
+#include "core/model/random_model.h"
+
+#include <random>
+
+#include "core/error.h"
+#include "core/tokenizer/unicode.h"
+
+namespace ps {
+
+Config random_model_config(const std::string& shape) {
+    Config c;
+    if (shape == "gpt2-124m" || shape == "gpt2-tiny") {
+        const bool tiny = shape == "gpt2-tiny";
+        c.arch = Arch::Gpt2;
+        c.dim = tiny ? 128 : 768;
+        c.n_layers = tiny ? 2 : 12;
+        c.n_heads = c.n_kv_heads = tiny ? 4 : 12;
+        c.hidden_dim = 4 * c.dim;
+        c.vocab_size = tiny ? 4096 : 50257;
+        c.context_length = tiny ? 256 : 1024;
+        c.tied_embeddings = true;
+    } else if (shape == "llama-15m" || shape == "llama-110m") {
+        const bool small = shape == "llama-15m";
+        c.arch = Arch::Llama;
+        c.dim = small ? 288 : 768;
+        c.hidden_dim = small ? 768 : 2048;
+        c.n_layers = small ? 6 : 12;
+        c.n_heads = c.n_kv_heads = small ? 6 : 12;
+        c.vocab_size = 32000;
+        c.context_length = small ? 256 : 1024;
+        c.tied_embeddings = true;  // as llama2.c's stories models
+    } else {
+        throw Error("unknown model shape '" + shape +
+                    "' (known: gpt2-124m, gpt2-tiny, llama-15m, llama-110m)");
+    }
+    return c;
+}
+
+std::vector<std::string> random_model_shapes() {
+    return {"gpt2-124m", "gpt2-tiny", "llama-15m", "llama-110m"};
+}
+
+std::unique_ptr<Model> make_random_model(const std::string& shape, uint64_t seed) {
+    auto model = std::make_unique<Model>();
+    Config& c = model->config;
+    c = random_model_config(shape);
+    model->path = "random:" + shape;
+    model->format = "random";
+    model->name = shape + " (random weights)";
+
+    std::mt19937_64 rng(seed);
+    std::uniform_real_distribution<float> uniform(-0.035f, 0.035f);
+    const bool gpt2 = c.arch == Arch::Gpt2;
+    auto tensor = [&](const std::string& name, std::vector<int64_t> shape_, ParamKind kind,
+                      int layer, float fill) -> const float* {
+        int64_t count = 1;
+        for (int64_t d : shape_) count *= d;
+        std::vector<float> values(static_cast<size_t>(count), fill);
+        if (kind == ParamKind::Weight || kind == ParamKind::Embedding)
+            for (float& v : values) v = uniform(rng);
+        const float* data = model->keep(std::move(values));
+        model->tensors.push_back(
+            {name, std::move(shape_), DType::F32, kind, layer, count, count * 4, data});
+        return data;
+    };
+    auto linear = [&](const std::string& name, int in, int out, int layer) {
+        Linear l;
+        l.w = tensor(name + ".weight", {out, in}, ParamKind::Weight, layer, 0.0f);
+        l.in = in;
+        l.out = out;
+        if (gpt2) l.b = tensor(name + ".bias", {out}, ParamKind::Bias, layer, 0.0f);
+        return l;
+    };
+    auto norm = [&](const std::string& name, int layer, const float** gain, const float** bias) {
+        *gain = tensor(name + ".weight", {c.dim}, ParamKind::Norm, layer, 1.0f);
+        if (gpt2) *bias = tensor(name + ".bias", {c.dim}, ParamKind::Bias, layer, 0.0f);
+    };
+
+    Weights& w = model->weights;
+    w.token_embedding =
+        tensor("token_embd.weight", {c.vocab_size, c.dim}, ParamKind::Embedding, -1, 0.0f);
+    if (gpt2)
+        w.position_embedding = tensor("position_embd.weight", {c.context_length, c.dim},
+                                      ParamKind::Embedding, -1, 0.0f);
+    w.layers.resize(static_cast<size_t>(c.n_layers));
+    for (int l = 0; l < c.n_layers; ++l) {
+        LayerWeights& L = w.layers[static_cast<size_t>(l)];
+        const std::string p = "blk." + std::to_string(l) + ".";
+        norm(p + "attn_norm", l, &L.attn_norm, &L.attn_norm_bias);
+        if (gpt2) {
+            // One fused tensor, as GPT-2 files store q, k and v (and as the engine then uses it).
+            const Linear qkv = linear(p + "attn_qkv", c.dim, 3 * c.dim, l);
+            L.wq = L.wk = L.wv = qkv;
+            L.wq.out = L.wk.out = L.wv.out = c.dim;
+            L.wk.w = qkv.w + static_cast<size_t>(c.dim) * c.dim;
+            L.wv.w = qkv.w + 2 * static_cast<size_t>(c.dim) * c.dim;
+            L.wk.b = qkv.b + c.dim;
+            L.wv.b = qkv.b + 2 * c.dim;
+        } else {
+            L.wq = linear(p + "attn_q", c.dim, c.dim, l);
+            L.wk = linear(p + "attn_k", c.dim, c.kv_dim(), l);
+            L.wv = linear(p + "attn_v", c.dim, c.kv_dim(), l);
+        }
+        L.wo = linear(p + "attn_output", c.dim, c.dim, l);
+        norm(p + "ffn_norm", l, &L.ffn_norm, &L.ffn_norm_bias);
+        if (!gpt2) L.ffn_gate = linear(p + "ffn_gate", c.dim, c.hidden_dim, l);
+        L.ffn_up = linear(p + "ffn_up", c.dim, c.hidden_dim, l);
+        L.ffn_down = linear(p + "ffn_down", c.hidden_dim, c.dim, l);
+    }
+    norm("output_norm", -1, &w.final_norm, &w.final_norm_bias);
+    w.unembed = Linear{w.token_embedding, nullptr, c.dim, c.vocab_size, false, 0};
+
+    // Byte-level tokenizer: the 256 byte symbols, then unused tokens up to the vocabulary size.
+    BpeVocab vocab;
+    char32_t next = 256;
+    for (int b = 0; b < 256; ++b) {  // GPT-2's byte alphabet, as in tokenizer_bpe.cpp
+        const bool printable = (b >= 0x21 && b <= 0x7E) || (b >= 0xA1 && b <= 0xAC) || b >= 0xAE;
+        vocab.pieces.push_back(unicode::encode(printable ? static_cast<char32_t>(b) : next++));
+    }
+    for (int i = static_cast<int>(vocab.pieces.size()); i < c.vocab_size; ++i)
+        vocab.pieces.push_back("<|unused_" + std::to_string(i) + "|>");
+    model->tokenizer = make_bpe_tokenizer(std::move(vocab), model->path);
+    model->validate();
+    return model;
+}
+
+}  // namespace ps

@@ -1,0 +1,24 @@
+// Models of real shapes with random weights, so the engine can be measured at GPT-2 124M or
+// Llama 110M size without shipping such a model: `paramscope bench --shape gpt2-124m`.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "core/model/model.h"
+
+namespace ps {
+
+// "gpt2-124m", "gpt2-tiny", "llama-15m", "llama-110m".
+std::vector<std::string> random_model_shapes();
+// The configuration of a built-in shape; throws ps::Error for an unknown one.
+Config random_model_config(const std::string& shape);
+
+// Weights uniform in [-0.035, 0.035] (std 0.02, as GPT-2's initialization), norm gains 1,
+// biases 0; a byte-level tokenizer padded with unused tokens to the vocabulary size.
+// Throws ps::Error for an unknown shape.
+std::unique_ptr<Model> make_random_model(const std::string& shape, uint64_t seed = 1);
+
+}  // namespace ps

@@ -1,0 +1,25 @@
+#include "core/tensor/dtype.h"
+
+namespace ps {
+
+const char* dtype_name(DType t) {
+    switch (t) {
+        case DType::F32:
+            return "F32";
+        case DType::F16:
+            return "F16";
+        case DType::BF16:
+            return "BF16";
+        case DType::Q8_0:
+            return "Q8_0";
+        case DType::Q4_0:
+            return "Q4_0";
+        case DType::Q4_K:
+            return "Q4_K";
+        case DType::Q6_K:
+            return "Q6_K";
+    }
+    return "?";
+}
+
+}  // namespace ps

@@ -1,0 +1,167 @@
+#include "views/walk/guided_walk.h"
+
+#include <QComboBox>
+#include <QHBoxLayout>
+#include <QKeyEvent>
+#include <QLabel>
+#include <QPushButton>
+#include <QTextBrowser>
+#include <QVBoxLayout>
+
+#include "app/session/session.h"
+#include "views/walk/explanations.h"
+#include "views/walk/help_button.h"
+
+namespace ps {
+
+GuidedWalk::GuidedWalk(Session* session, QWidget* parent) : QWidget(parent), session_(session) {
+    setObjectName("walk");
+    // The panel keeps the keyboard focus so the walk keys always reach it; its parts are
+    // clicked, never focused.
+    setFocusPolicy(Qt::StrongFocus);
+    progress_ = new QLabel(this);
+    progress_->setObjectName("walkProgress");
+    jump_ = new QComboBox(this);
+    jump_->setObjectName("walkSteps");
+    jump_->setToolTip(tr("jump to a step"));
+    jump_->setFocusPolicy(Qt::NoFocus);
+    title_ = new QLabel(this);
+    title_->setObjectName("walkTitle");
+    QFont big = title_->font();
+    big.setBold(true);
+    big.setPointSizeF(big.pointSizeF() * 1.3);
+    title_->setFont(big);
+    title_->setWordWrap(true);
+    numbers_ = new QLabel(this);
+    numbers_->setObjectName("walkNumbers");
+    numbers_->setWordWrap(true);
+    numbers_->setTextFormat(Qt::RichText);
+    numbers_->setTextInteractionFlags(Qt::TextSelectableByMouse);
+    numbers_->setFocusPolicy(Qt::NoFocus);
+    numbers_->setFrameShape(QFrame::StyledPanel);
+    numbers_->setMargin(6);
+    numbers_->setAlignment(Qt::AlignLeft | Qt::AlignTop);
+    numbers_->setAutoFillBackground(true);
+    numbers_->setBackgroundRole(QPalette::Base);
+    explanation_ = new QTextBrowser(this);
+    explanation_->setObjectName("walkExplanation");
+    explanation_->setFocusPolicy(Qt::NoFocus);
+    explanation_->setFrameShape(QFrame::NoFrame);
+    back_ = new QPushButton(tr("◀ Back"), this);
+    next_ = new QPushButton(tr("Next ▶"), this);
+    for (QPushButton* b : {back_, next_}) b->setFocusPolicy(Qt::NoFocus);
+    back_->setToolTip(tr("previous step (Left, Page Up)"));
+    next_->setToolTip(tr("next step (Right, Page Down, Space)"));
+    auto* hint = new QLabel(tr("← → keys"), this);
+    hint->setEnabled(false);
+
+    auto* top = new QHBoxLayout;
+    top->addWidget(progress_);
+    top->addWidget(jump_, 1);
+    auto* buttons = new QHBoxLayout;
+    buttons->addWidget(back_);
+    buttons->addStretch(1);
+    buttons->addWidget(hint);
+    buttons->addStretch(1);
+    buttons->addWidget(next_);
+    auto* layout = new QVBoxLayout(this);
+    layout->addLayout(top);
+    layout->addWidget(title_);
+    layout->addWidget(numbers_);
+    layout->addWidget(explanation_, 1);
+    layout->addLayout(buttons);
+    setMinimumWidth(240);
+
+    connect(back_, &QPushButton::clicked, this, &GuidedWalk::back);
+    connect(next_, &QPushButton::clicked, this, &GuidedWalk::next);
+    connect(jump_, &QComboBox::activated, this, [this](int index) { go(index); });
+    connect(session_, &Session::modelChanged, this, &GuidedWalk::rebuild);
+    for (auto signal : {&Session::analysisReady, &Session::selectionChanged,
+                        &Session::distributionChanged, &Session::samplingChanged})
+        connect(session_, signal, this, &GuidedWalk::refresh);
+    rebuild();
+}
+
+const WalkStep* GuidedWalk::currentStep() const {
+    return current_ < stepCount() ? &steps_[size_t(current_)] : nullptr;
+}
+
+void GuidedWalk::rebuild() {
+    steps_ = session_->model() ? walk_steps(session_->model()->config) : std::vector<WalkStep>();
+    current_ = std::clamp(current_, 0, std::max(0, stepCount() - 1));
+    const QSignalBlocker block(jump_);
+    jump_->clear();
+    for (int i = 0; i < stepCount(); ++i)
+        jump_->addItem(QString("%1. %2").arg(i + 1).arg(steps_[size_t(i)].title));
+    refresh();
+}
+
+void GuidedWalk::go(int index) {
+    if (steps_.empty()) return;
+    current_ = std::clamp(index, 0, stepCount() - 1);
+    select_for_step(steps_[size_t(current_)], *session_);
+    refresh();
+    emit stepChanged(current_);
+}
+
+QString GuidedWalk::titleText() const {
+    return title_->text();
+}
+QString GuidedWalk::numbersText() const {
+    return numbers_->text();
+}
+QString GuidedWalk::explanationText() const {
+    const WalkStep* step = currentStep();
+    return step ? explanation_markdown(step->topic) : QString();
+}
+
+void GuidedWalk::refresh() {
+    const WalkStep* step = currentStep();
+    back_->setEnabled(step && current_ > 0);
+    next_->setEnabled(step && current_ + 1 < stepCount());
+    if (!step) {
+        progress_->setText(QString());
+        title_->setText(tr("Open a model to follow a prompt through it."));
+        numbers_->clear();
+        explanation_->clear();
+        return;
+    }
+    progress_->setText(tr("Step %1 of %2").arg(current_ + 1).arg(stepCount()));
+    {
+        const QSignalBlocker block(jump_);
+        jump_->setCurrentIndex(current_);
+    }
+    title_->setText(step->title);
+    const QString numbers = step_numbers(*step, *session_);
+    numbers_->setText(numbers.isEmpty() ? tr("<i>Waiting for the analysis…</i>") : numbers);
+    // Re-set only when the topic changes, so the reader's scroll position survives updates.
+    if (explanation_->property("topic").toString() != step->topic) {
+        explanation_->setMarkdown(demote_heading(explanation_markdown(step->topic)));
+        explanation_->setProperty("topic", step->topic);
+    }
+    emit updated();
+}
+
+void GuidedWalk::keyPressEvent(QKeyEvent* event) {
+    switch (event->key()) {
+        case Qt::Key_Right:
+        case Qt::Key_PageDown:
+        case Qt::Key_Space:
+            next();
+            return;
+        case Qt::Key_Left:
+        case Qt::Key_PageUp:
+            back();
+            return;
+        case Qt::Key_Home:
+            go(0);
+            return;
+        case Qt::Key_End:
+            go(stepCount() - 1);
+            return;
+        default:
+            QWidget::keyPressEvent(event);
+    }
+}
+
+}  // namespace ps

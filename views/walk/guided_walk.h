@@ -1,0 +1,63 @@
+// "Follow the prompt": the guided walk's panel. It shows one step of walk_steps() at a time —
+// where we are, the step's numbers from the current prompt, the concept's explanation — with
+// Back / Next and a step list. Keys: Right, Page Down or Space go forward; Left or Page Up go
+// back (a presentation clicker sends Page Up / Page Down). Entering a step points the session's
+// selection at it and emits stepChanged, on which the main window raises and frames the view.
+#pragma once
+
+#include <QWidget>
+#include <vector>
+
+#include "views/walk/walk_steps.h"
+
+class QComboBox;
+class QLabel;
+class QPushButton;
+class QTextBrowser;
+
+namespace ps {
+
+class Session;
+
+class GuidedWalk : public QWidget {
+    Q_OBJECT
+  public:
+    explicit GuidedWalk(Session* session, QWidget* parent = nullptr);
+
+    int stepCount() const { return static_cast<int>(steps_.size()); }
+    int current() const { return current_; }
+    const WalkStep& step(int index) const { return steps_.at(size_t(index)); }
+    const WalkStep* currentStep() const;
+    void go(int index);  // clamped; re-entering the current step re-emits stepChanged
+    void next() { go(current_ + 1); }
+    void back() { go(current_ - 1); }
+
+    // What the panel shows (tests, the presentation caption).
+    QString titleText() const;
+    QString numbersText() const;      // rich text
+    QString explanationText() const;  // Markdown
+
+  signals:
+    void stepChanged(int index);
+    void updated();  // the shown text changed
+
+  protected:
+    void keyPressEvent(QKeyEvent* event) override;
+
+  private:
+    void rebuild();
+    void refresh();
+
+    Session* session_;
+    std::vector<WalkStep> steps_;
+    int current_ = 0;
+    QLabel* progress_;
+    QComboBox* jump_;
+    QLabel* title_;
+    QLabel* numbers_;
+    QTextBrowser* explanation_;
+    QPushButton* back_;
+    QPushButton* next_;
+};
+
+}  // namespace ps
