@@ -175,7 +175,7 @@ int run_report(const Args& args) {
     std::string label;
     std::optional<fs::path> temp_dir;
     const std::string shape = args.str("shape");
-    if (!shape.empty() && random_model_config(shape).arch == Arch::Llama) {
+    if (!shape.empty() && random_model_config(shape).arch != Arch::Gpt2) {
         model = make_random_model(shape);
         label = shape + " (random weights, in memory)";
     } else {

@@ -69,12 +69,12 @@ std::vector<Product> forward_products(const Config& c, int T) {
     if (fused_qkv) {
         p.push_back({T, c.dim + 2 * c.kv_dim(), c.dim});
     } else {
-        p.push_back({T, c.dim, c.dim});
+        p.push_back({T, c.q_dim(), c.dim});
         p.push_back({T, c.kv_dim(), c.dim});
         p.push_back({T, c.kv_dim(), c.dim});
     }
-    p.push_back({T, c.dim, c.dim});
-    if (c.arch == Arch::Llama) p.push_back({T, c.hidden_dim, c.dim});
+    p.push_back({T, c.dim, c.q_dim()});
+    if (c.gated_mlp()) p.push_back({T, c.hidden_dim, c.dim});
     p.push_back({T, c.hidden_dim, c.dim});
     p.push_back({T, c.dim, c.hidden_dim});
     return p;

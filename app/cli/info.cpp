@@ -5,6 +5,7 @@
 #include <vector>
 
 #include "app/cli/commands.h"
+#include "core/analysis/param_stats.h"
 
 namespace ps::cli {
 
@@ -41,6 +42,35 @@ static WeightStorage weight_storage(const Model& model) {
     return w;
 }
 
+// Tensors, parameters and bytes in the file, per stored type, in order of first appearance.
+struct DTypeStorage {
+    DType dtype;
+    int tensors = 0;
+    int64_t parameters = 0, bytes = 0;
+};
+
+static std::vector<DTypeStorage> storage_per_dtype(const Model& model) {
+    std::vector<DTypeStorage> out;
+    for (const TensorInfo& t : model.tensors) {
+        auto it = std::find_if(out.begin(), out.end(),
+                               [&](const DTypeStorage& d) { return d.dtype == t.dtype; });
+        if (it == out.end()) it = out.insert(out.end(), DTypeStorage{t.dtype});
+        ++it->tensors;
+        it->parameters += t.count;
+        it->bytes += t.bytes;
+    }
+    return out;
+}
+
+// The architecture's count formula, and whether the tensors hold that many parameters.
+static std::string formula_text(const Model& model) {
+    const ParameterFormula f = parameter_formula(model);
+    const int64_t counted = model.totals().total();
+    return f.formula + " = " + f.substituted + " = " + std::to_string(f.value) +
+           (f.value == counted ? " (equals the tensors' count)"
+                               : " (but the tensors hold " + std::to_string(counted) + ")");
+}
+
 std::string WeightStorage::text() const {
     char buf[256];
     const bool all_f32 = dtypes == "F32";
@@ -66,11 +96,40 @@ json model_info_json(const Model& model) {
                 {"context_length", c.context_length},
                 {"norm_eps", c.norm_eps},
                 {"tied_embeddings", c.tied_embeddings}};
-    if (c.arch == Arch::Llama) {
+    if (c.rotary()) {
         config["rope_theta"] = c.rope_theta;
         config["rope_style"] = c.rope_style == RopeStyle::Interleaved ? "interleaved" : "half";
+        config["rotary_dims"] = c.rotary_dims();
+        const char* scaling[] = {"none", "linear", "llama3"};
+        config["rope_scaling"] = {{"type", scaling[static_cast<int>(c.rope_scaling.type)]},
+                                  {"factor", c.rope_scaling.factor}};
+        if (model.weights.rope_freq_factors) config["rope_freq_factors"] = true;
+        if (c.rope_theta_sliding > 0) config["rope_theta_sliding"] = c.rope_theta_sliding;
     }
+    config["q_dim"] = c.q_dim();
+    if (c.sliding_window > 0) {
+        json layers = json::array();
+        for (int l = 0; l < c.n_layers; ++l)
+            if (c.window(l) > 0) layers.push_back(l);
+        config["sliding_window"] = {{"window", c.sliding_window}, {"layers", layers}};
+    }
+    if (c.attn_scale > 0) config["attn_scale"] = c.attn_scale;
+    if (c.norm_offset != 0) config["norm_offset"] = c.norm_offset;
+    if (c.embed_scale != 1) config["embed_scale"] = c.embed_scale;
+    if (c.attn_softcap > 0) config["attn_softcap"] = c.attn_softcap;
+    if (c.final_softcap > 0) config["final_softcap"] = c.final_softcap;
     json parameters = totals_json(model.totals());
+    const ParameterFormula f = parameter_formula(model);
+    parameters["formula"] = {{"formula", f.formula},
+                             {"substituted", f.substituted},
+                             {"value", f.value},
+                             {"matches_tensors", f.value == model.totals().total()}};
+    json per_dtype = json::array();
+    for (const DTypeStorage& d : storage_per_dtype(model))
+        per_dtype.push_back({{"dtype", dtype_name(d.dtype)},
+                             {"tensors", d.tensors},
+                             {"parameters", d.parameters},
+                             {"bytes", d.bytes}});
     json per_layer = json::array();
     for (const KindTotals& t : model.totals_per_layer()) per_layer.push_back(totals_json(t));
     parameters["by_layer"] = per_layer;
@@ -99,6 +158,7 @@ json model_info_json(const Model& model) {
             {"parameters", parameters},
             {"weights",
              {{"dtypes", storage.dtypes},
+              {"per_dtype", per_dtype},
               {"compact", storage.compact},
               {"compact_mb", storage.compact_mb},
               {"f32_mb", storage.f32_mb},
@@ -123,7 +183,27 @@ std::string model_info_text(const Model& model) {
         static_cast<long long>(t.norm),
         c.tied_embeddings ? " (unembedding tied, counted once)" : "");
     s += buf;
-    s += "  weights: " + weight_storage(model).text() + "\n\n";
+    s += "  count: " + formula_text(model) + "\n";
+    if (c.head_dim() * c.n_heads != c.dim || c.sliding_window > 0 || c.rope_dims > 0) {
+        std::snprintf(buf, sizeof buf, "  head_dim %d (queries %d wide)", c.head_dim(), c.q_dim());
+        s += buf;
+        if (c.rope_dims > 0) s += ", RoPE on " + std::to_string(c.rope_dims) + " dims";
+        if (c.sliding_window > 0) {
+            int sliding = 0;
+            for (int l = 0; l < c.n_layers; ++l) sliding += c.window(l) > 0;
+            s += ", sliding window " + std::to_string(c.sliding_window) + " on " +
+                 std::to_string(sliding) + " of " + std::to_string(c.n_layers) + " layers";
+        }
+        s += "\n";
+    }
+    s += "  weights: " + weight_storage(model).text() + "\n";
+    for (const DTypeStorage& d : storage_per_dtype(model)) {
+        std::snprintf(buf, sizeof buf, "    %-6s %5d tensors %14lld parameters %10.2f MB\n",
+                      dtype_name(d.dtype), d.tensors, static_cast<long long>(d.parameters),
+                      double(d.bytes) / (1024.0 * 1024.0));
+        s += buf;
+    }
+    s += "\n";
     for (const TensorInfo& info : model.tensors) {
         std::string shape;
         for (size_t i = 0; i < info.shape.size(); ++i)

@@ -157,9 +157,16 @@ std::string tensor_component(const TensorInfo& t) {
     return t.layer >= 0 ? "mlp" : "embeddings";
 }
 
-ParameterFormula parameter_formula(const Config& c) {
+namespace {
+
+// What a block holds beyond its matrices, which the formula counts.
+struct BlockExtras {
+    bool qkv_bias = false, o_bias = false, mlp_bias = false, qk_norm = false, post_norms = false;
+};
+
+ParameterFormula formula_of(const Config& c, const BlockExtras& x) {
     const int64_t V = c.vocab_size, d = c.dim, h = c.hidden_dim, L = c.n_layers,
-                  C = c.context_length, kv = c.kv_dim();
+                  C = c.context_length, kv = c.kv_dim(), q = c.q_dim(), hd = c.head_dim();
     const int64_t unembed = c.tied_embeddings ? 0 : V * d;
     const std::string untied = c.tied_embeddings ? "" : " + vocab·d (untied unembedding)";
     auto num = [](int64_t v) { return std::to_string(v); };
@@ -174,15 +181,46 @@ ParameterFormula parameter_formula(const Config& c) {
         f.substituted = num(V) + "·" + num(d) + " + " + num(C) + "·" + num(d) + " + " + num(L) +
                         "·" + num(block) + " + " + num(2 * d);
     } else {
-        // Per block: wq d², wk and wv d·kv each, wo d², three MLP matrices d·h, two RMSNorm gains.
-        const int64_t block = 2 * d * d + 2 * d * kv + 3 * d * h + 2 * d;
+        // Per block: wq d·q and wo q·d (q = heads·head_dim, d when the heads split d), wk and wv
+        // d·kv each, three MLP matrices d·h, two RMSNorm gains (four in Gemma 3), and what the
+        // architecture adds: biases, per-head q/k norm gains.
+        int64_t block = 2 * d * q + 2 * d * kv + 3 * d * h + (x.post_norms ? 4 : 2) * d;
+        std::string terms = std::string(q == d ? "2d²" : "2d·q") + " + 2d·kv + 3d·h";
+        if (x.qkv_bias) block += q + 2 * kv, terms += q == d ? " + d + 2kv" : " + q + 2kv";
+        if (x.o_bias) block += d, terms += " + d";
+        if (x.mlp_bias) block += 2 * h + d, terms += " + 2h + d";
+        if (x.qk_norm) block += 2 * hd, terms += " + 2·head_dim";
+        terms += x.post_norms ? " + 4d" : " + 2d";
         f.value = V * d + L * block + d + unembed;
-        f.formula = "vocab·d + L·(2d² + 2d·kv + 3d·h + 2d) + d";
+        f.formula = "vocab·d + L·(" + terms + ") + d";
+        if (q != d) f.formula += ", q = heads·head_dim = " + num(q);
         f.substituted = num(V) + "·" + num(d) + " + " + num(L) + "·" + num(block) + " + " + num(d);
     }
     f.formula += untied;
     if (!c.tied_embeddings) f.substituted += " + " + num(V) + "·" + num(d);
     return f;
+}
+
+}  // namespace
+
+ParameterFormula parameter_formula(const Config& c) {
+    BlockExtras x;
+    x.qkv_bias = c.arch == Arch::Qwen2;
+    x.qk_norm = c.arch == Arch::Qwen3 || c.arch == Arch::Gemma3;
+    x.post_norms = c.arch == Arch::Gemma3;
+    return formula_of(c, x);
+}
+
+ParameterFormula parameter_formula(const Model& m) {
+    if (m.weights.layers.empty()) return parameter_formula(m.config);
+    const LayerWeights& L = m.weights.layers.front();
+    BlockExtras x;
+    x.qkv_bias = L.wq.b && L.wk.b && L.wv.b;
+    x.o_bias = L.wo.b != nullptr;
+    x.mlp_bias = L.ffn_up.b && L.ffn_down.b && (L.ffn_gate.b || !m.config.gated_mlp());
+    x.qk_norm = L.q_norm && L.k_norm;
+    x.post_norms = L.post_attn_norm && L.post_ffn_norm;
+    return formula_of(m.config, x);
 }
 
 std::vector<std::pair<int, float>> nearest_tokens(const Model& model, int token, int k) {

@@ -79,7 +79,10 @@ struct ParameterFormula {
     std::string substituted;  // with the configuration's numbers
     int64_t value = 0;
 };
+// The count of the architecture's usual tensors (GPT-2's biases, Qwen2's q/k/v biases ...).
 ParameterFormula parameter_formula(const Config& c);
+// The same for the tensors `m` has (Llama with attention_bias, say), as its inventory counts them.
+ParameterFormula parameter_formula(const Model& m);
 
 // The k tokens whose embedding rows are closest to `token`'s by cosine similarity (the token
 // itself excluded), most similar first.

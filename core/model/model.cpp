@@ -11,7 +11,23 @@
 namespace ps {
 
 const char* arch_name(Arch a) {
-    return a == Arch::Llama ? "llama" : "gpt2";
+    switch (a) {
+        case Arch::Llama:
+            return "llama";
+        case Arch::Gpt2:
+            return "gpt2";
+        case Arch::Mistral:
+            return "mistral";
+        case Arch::Qwen2:
+            return "qwen2";
+        case Arch::Qwen3:
+            return "qwen3";
+        case Arch::Gemma3:
+            return "gemma3";
+        case Arch::Phi3:
+            return "phi3";
+    }
+    return "?";
 }
 
 const char* kind_name(ParamKind k) {
@@ -160,14 +176,21 @@ void Model::validate() const {
     positive(c.n_kv_heads, "n_kv_heads", 1024);
     positive(c.vocab_size, "vocab_size", 1 << 22);
     positive(c.context_length, "context_length", 1 << 22);
-    if (c.dim % c.n_heads != 0)
+    if (c.head_size == 0 && c.dim % c.n_heads != 0)
         fail(path, "dim " + std::to_string(c.dim) + " is not a multiple of n_heads " +
                        std::to_string(c.n_heads));
+    positive(c.head_dim(), "head_dim", 1 << 16);
     if (c.n_heads % c.n_kv_heads != 0)
         fail(path, "n_heads " + std::to_string(c.n_heads) + " is not a multiple of n_kv_heads " +
                        std::to_string(c.n_kv_heads));
-    if (c.arch == Arch::Llama && c.head_dim() % 2 != 0)
-        fail(path, "head dimension " + std::to_string(c.head_dim()) + " must be even for RoPE");
+    if (c.rotary() && (c.rotary_dims() % 2 != 0 || c.rotary_dims() > c.head_dim()))
+        fail(path, "RoPE rotates " + std::to_string(c.rotary_dims()) + " of " +
+                       std::to_string(c.head_dim()) +
+                       " head dimensions: expected an even number, at most the head dimension");
+    if (!c.sliding_layers.empty() && static_cast<int>(c.sliding_layers.size()) != c.n_layers)
+        fail(path, "the sliding-window layer list has " + std::to_string(c.sliding_layers.size()) +
+                       " entries for " + std::to_string(c.n_layers) + " layers");
+    if (c.sliding_window < 0) fail(path, "the sliding window must not be negative");
     if (!(c.norm_eps > 0.0f && c.norm_eps < 1.0f)) fail(path, "norm epsilon must be in (0, 1)");
 
     const Weights& w = weights;
@@ -182,12 +205,16 @@ void Model::validate() const {
         std::string p = "layer " + std::to_string(l) + " ";
         if (!L.attn_norm) fail(path, "missing tensor for " + p + "attention norm");
         if (!L.ffn_norm) fail(path, "missing tensor for " + p + "MLP norm");
-        check_linear(path, L.wq, c.dim, c.dim, p + "query projection");
+        check_linear(path, L.wq, c.dim, c.q_dim(), p + "query projection");
         check_linear(path, L.wk, c.dim, c.kv_dim(), p + "key projection");
         check_linear(path, L.wv, c.dim, c.kv_dim(), p + "value projection");
-        check_linear(path, L.wo, c.dim, c.dim, p + "attention output projection");
-        if (c.arch == Arch::Llama)
-            check_linear(path, L.ffn_gate, c.dim, c.hidden_dim, p + "MLP gate");
+        check_linear(path, L.wo, c.q_dim(), c.dim, p + "attention output projection");
+        if (!L.q_norm != !L.k_norm)
+            fail(path, "layer " + std::to_string(l) + " has a " + (L.q_norm ? "query" : "key") +
+                           " norm but no " + (L.q_norm ? "key" : "query") + " norm");
+        if (c.arch == Arch::Gemma3 && (!L.post_attn_norm || !L.post_ffn_norm))
+            fail(path, "missing tensor for " + p + "post-attention or post-feedforward norm");
+        if (c.gated_mlp()) check_linear(path, L.ffn_gate, c.dim, c.hidden_dim, p + "MLP gate");
         check_linear(path, L.ffn_up, c.dim, c.hidden_dim, p + "MLP up projection");
         check_linear(path, L.ffn_down, c.hidden_dim, c.dim, p + "MLP down projection");
         if (c.arch == Arch::Gpt2 && (!L.attn_norm_bias || !L.ffn_norm_bias))

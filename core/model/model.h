@@ -18,14 +18,28 @@
 
 namespace ps {
 
-enum class Arch { Llama, Gpt2 };
-// Which pairs of a head's dimensions RoPE rotates together: (2i, 2i+1) in llama2.c and GGUF;
-// (i, i + head_dim/2) in Hugging Face checkpoints, whose q/k rows are permuted to match.
+// The architecture families. Each runs one of two block functions (core/model/blocks.cpp):
+// pre-norm (GPT-2, Llama, Mistral, Qwen2, Qwen3, Phi-3) or Gemma 3's sandwich of four norms; what
+// else differs (norm kind, gated MLP, biases, q/k norms, RoPE variant, masks) is in Config and
+// in which weights are present.
+enum class Arch { Llama, Gpt2, Mistral, Qwen2, Qwen3, Gemma3, Phi3 };
+// Which pairs of a head's dimensions RoPE rotates together: (2i, 2i+1) in llama2.c and GGUF
+// `llama`; (i, i + rotary_dims/2) (rotate-half, "NeoX") in Hugging Face checkpoints, whose q/k rows
+// are permuted to match, and in GGUF qwen2, qwen3, gemma3 and phi3.
 enum class RopeStyle { Interleaved, Half };
 enum class ParamKind { Embedding, Weight, Bias, Norm };
 
-const char* arch_name(Arch a);       // "llama", "gpt2"
+const char* arch_name(Arch a);       // "llama", "gpt2", "mistral", "qwen2", "qwen3", ...
 const char* kind_name(ParamKind k);  // "embedding", "weight", "bias", "norm"
+
+// How a long-context model stretches RoPE's frequencies (Hugging Face rope_scaling).
+struct RopeScaling {
+    enum class Type { None, Linear, Llama3 };
+    Type type = Type::None;
+    float factor = 1.0f;  // Linear: every frequency / factor; Llama3: the low frequencies'
+    float low_freq_factor = 1.0f, high_freq_factor = 4.0f;  // Llama3's band edges
+    int original_context = 8192;  // Llama3's original_max_position_embeddings
+};
 
 struct Config {
     Arch arch = Arch::Llama;
@@ -41,8 +55,34 @@ struct Config {
     RopeStyle rope_style = RopeStyle::Interleaved;
     bool tied_embeddings = false;  // unembedding shares the token embedding matrix
 
-    int head_dim() const { return dim / n_heads; }
+    int head_size = 0;  // per-head width when it isn't dim / n_heads (Qwen3, Gemma 3); 0: that
+    int rope_dims = 0;  // leading dimensions of each head RoPE rotates (Phi-3); 0: all
+    RopeScaling rope_scaling;
+    float rope_theta_sliding = 0.0f;  // Gemma 3's sliding-window layers: their own unscaled base
+    int sliding_window = 0;           // a query at i sees keys j with i - j < window; 0: all keys
+    std::vector<uint8_t> sliding_layers;  // which layers use the window; empty: every layer
+    float attn_scale = 0.0f;              // query scale; 0: 1/sqrt(head_dim) (Gemma 3: its own)
+    float norm_offset = 0.0f;    // RMSNorm multiplies by (norm_offset + gain): HF Gemma's 1
+    float embed_scale = 1.0f;    // token embeddings times this (Gemma: sqrt(dim))
+    float attn_softcap = 0.0f;   // scores -> cap * tanh(scores / cap); 0: none
+    float final_softcap = 0.0f;  // the same on the logits
+
+    int head_dim() const { return head_size > 0 ? head_size : dim / n_heads; }
+    int q_dim() const { return head_dim() * n_heads; }  // the queries' (and attention's) width
     int kv_dim() const { return head_dim() * n_kv_heads; }
+    int rotary_dims() const { return rope_dims > 0 ? rope_dims : head_dim(); }
+    bool rotary() const { return arch != Arch::Gpt2; }
+    bool gated_mlp() const { return arch != Arch::Gpt2; }   // act(gate) * up
+    bool layer_norm() const { return arch == Arch::Gpt2; }  // LayerNorm, else RMSNorm
+    // The window layer `layer` attends through, 0 for all keys.
+    int window(int layer) const {
+        if (sliding_window <= 0) return 0;
+        if (sliding_layers.empty()) return sliding_window;
+        return layer >= 0 && layer < static_cast<int>(sliding_layers.size()) &&
+                       sliding_layers[static_cast<size_t>(layer)]
+                   ? sliding_window
+                   : 0;
+    }
 };
 
 // y = x W^T + b. `w` points at `out` rows of `in` floats (row stride `ld`, default `in`), or,
@@ -67,12 +107,16 @@ struct Linear {
 struct LayerWeights {
     const float* attn_norm = nullptr;       // [dim] gain
     const float* attn_norm_bias = nullptr;  // [dim], GPT-2 only
-    Linear wq, wk, wv, wo;                  // q: dim->dim, k/v: dim->kv_dim, o: dim->dim
-    const float* ffn_norm = nullptr;
+    Linear wq, wk, wv, wo;                  // q: dim->q_dim, k/v: dim->kv_dim, o: q_dim->dim
+    const float* q_norm = nullptr;  // [head_dim] RMSNorm gain per query head (Qwen3, Gemma 3)
+    const float* k_norm = nullptr;  // [head_dim], the same for keys
+    const float* post_attn_norm = nullptr;  // [dim] Gemma 3: on the attention output
+    const float* ffn_norm = nullptr;        // Gemma 3: pre_feedforward_layernorm
     const float* ffn_norm_bias = nullptr;
-    Linear ffn_gate;  // llama w1 (dim->hidden); unused in GPT-2
-    Linear ffn_up;    // llama w3, GPT-2 c_fc (dim->hidden)
-    Linear ffn_down;  // llama w2, GPT-2 mlp.c_proj (hidden->dim)
+    const float* post_ffn_norm = nullptr;  // [dim] Gemma 3: on the MLP output
+    Linear ffn_gate;                       // llama w1 (dim->hidden); unused in GPT-2
+    Linear ffn_up;                         // llama w3, GPT-2 c_fc (dim->hidden)
+    Linear ffn_down;                       // llama w2, GPT-2 mlp.c_proj (hidden->dim)
 };
 
 // Norm gains, biases and GPT-2's position embedding are small: they are always f32 (widened
@@ -87,6 +131,9 @@ struct Weights {
     const float* final_norm = nullptr;
     const float* final_norm_bias = nullptr;
     Linear unembed;  // dim -> vocab; w (or raw) may alias the token embedding
+    // GGUF rope_freqs.weight [rotary_dims/2]: each frequency is divided by its factor (Llama 3's
+    // rope scaling as llama.cpp's converter stores it).
+    const float* rope_freq_factors = nullptr;
 };
 
 // One tensor as stored in the file, for the inventory and the histograms.

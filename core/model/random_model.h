@@ -11,7 +11,8 @@
 
 namespace ps {
 
-// "gpt2-124m", "gpt2-tiny", "llama-15m", "llama-110m".
+// "gpt2-124m", "gpt2-tiny", "llama-15m", "llama-110m", and today's small models: "qwen2.5-0.5b",
+// "qwen3-0.6b", "llama3.2-1b", "gemma3-270m", "smollm2-135m" (their config.json's sizes).
 std::vector<std::string> random_model_shapes();
 // The configuration of a built-in shape; throws ps::Error for an unknown one.
 Config random_model_config(const std::string& shape);

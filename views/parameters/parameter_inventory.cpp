@@ -223,7 +223,7 @@ void ParameterInventory::showTotals() {
     totals_->xAxis->setLabel(tr("% of all %1 parameters").arg(grouped(totals.total())));
     totals_->replot();
 
-    const ParameterFormula f = parameter_formula(model_->config);
+    const ParameterFormula f = parameter_formula(*model_);
     const bool ok = f.value == totals.total();
     formula_->setText(
         tr("<b>%1</b> = %2 = <b>%3</b> %4%5")

@@ -191,7 +191,7 @@ QString final_norm_text(const Session& s, const Trace& t, int p) {
         return tr("(The residual stream was not traced.)");
     const Moments before = moments(t.layers.back().resid_post.row(p).data(), c.dim);
     const Moments after = moments(t.ln_final.row(p).data(), c.dim);
-    const bool rms = c.arch == Arch::Llama;
+    const bool rms = !c.layer_norm();
     QString text = tr("After the last layer the vector at position %1 has mean %2, standard "
                       "deviation %3 and length %4.")
                        .arg(p)
