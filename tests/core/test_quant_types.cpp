@@ -280,7 +280,7 @@ void TestQuantTypes::round_trip() {
     constexpr int64_t n = 8 * 256;
     std::mt19937 rng(type * 7919u + 1);
     std::normal_distribution<float> normal;
-    std::vector<float> values(size_t(n));
+    std::vector<float> values(static_cast<size_t>(n));
     for (int64_t i = 0; i < n; ++i) {
         const int64_t group = i / 32;
         const float scale = std::ldexp(1.0f, int(group % 7) - 3);
@@ -395,6 +395,8 @@ void TestQuantTypes::gguf_models() {
     QVERIFY2(
         diff <= 1e-4 * largest,
         qPrintable(QString("max |compact - f32| %1, largest logit %2").arg(diff).arg(largest)));
+    qInfo("%s: max |compact - f32| logit %.3g, largest logit %.3g", QTest::currentDataTag(), diff,
+          largest);
     // The widened model's weights are the engine's decoding of the file's blocks.
     const ps::TensorInfo* wq = nullptr;
     for (const ps::TensorInfo& info : wide->tensors)
