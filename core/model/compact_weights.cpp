@@ -8,9 +8,17 @@ int64_t dtype_block_size(DType t) {
     switch (t) {
         case DType::Q8_0:
         case DType::Q4_0:
+        case DType::Q4_1:
+        case DType::Q5_0:
+        case DType::Q5_1:
+        case DType::IQ4_NL:
             return 32;
+        case DType::Q2_K:
+        case DType::Q3_K:
         case DType::Q4_K:
+        case DType::Q5_K:
         case DType::Q6_K:
+        case DType::IQ4_XS:
             return QK_K;
         default:
             return 1;
@@ -27,11 +35,26 @@ int64_t dtype_block_bytes(DType t) {
         case DType::Q8_0:
             return 34;
         case DType::Q4_0:
+        case DType::IQ4_NL:
             return 18;
+        case DType::Q4_1:
+            return 20;
+        case DType::Q5_0:
+            return 22;
+        case DType::Q5_1:
+            return 24;
+        case DType::Q2_K:
+            return 84;
+        case DType::Q3_K:
+            return 110;
         case DType::Q4_K:
             return 144;
+        case DType::Q5_K:
+            return 176;
         case DType::Q6_K:
             return 210;
+        case DType::IQ4_XS:
+            return 136;
     }
     return 0;
 }

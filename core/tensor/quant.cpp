@@ -5,7 +5,7 @@
 #include <immintrin.h>
 #endif
 
-#include "core/tensor/half.h"
+#include "core/tensor/quant_read.h"
 
 namespace ps {
 
@@ -27,33 +27,41 @@ const GgmlTypeInfo* ggml_type_info(uint32_t type) {
     return &table[type];
 }
 
+// The ggml types ParamScope dequantizes, in the order supported_ggml_types() lists them.
+namespace {
+struct Supported {
+    uint32_t ggml_type;
+    DType dtype;
+};
+constexpr Supported kSupported[] = {
+    {ggml::F32, DType::F32},   {ggml::F16, DType::F16},       {ggml::BF16, DType::BF16},
+    {ggml::Q8_0, DType::Q8_0}, {ggml::Q4_0, DType::Q4_0},     {ggml::Q4_1, DType::Q4_1},
+    {ggml::Q5_0, DType::Q5_0}, {ggml::Q5_1, DType::Q5_1},     {ggml::Q2_K, DType::Q2_K},
+    {ggml::Q3_K, DType::Q3_K}, {ggml::Q4_K, DType::Q4_K},     {ggml::Q5_K, DType::Q5_K},
+    {ggml::Q6_K, DType::Q6_K}, {ggml::IQ4_NL, DType::IQ4_NL}, {ggml::IQ4_XS, DType::IQ4_XS},
+};
+}  // namespace
+
 std::optional<DType> dtype_from_ggml(uint32_t type) {
-    switch (type) {
-        case ggml::F32:
-            return DType::F32;
-        case ggml::F16:
-            return DType::F16;
-        case ggml::BF16:
-            return DType::BF16;
-        case ggml::Q8_0:
-            return DType::Q8_0;
-        case ggml::Q4_0:
-            return DType::Q4_0;
-        case ggml::Q4_K:
-            return DType::Q4_K;
-        case ggml::Q6_K:
-            return DType::Q6_K;
-        default:
-            return std::nullopt;
-    }
+    for (const Supported& s : kSupported)
+        if (s.ggml_type == type) return s.dtype;
+    return std::nullopt;
 }
 
-// Blocks are read field by field with memcpy: inside a file they have no alignment.
-static float load_f16(const uint8_t* p) {
-    uint16_t h;
-    std::memcpy(&h, p, 2);
-    return f16_to_f32(h);
+std::string supported_ggml_types() {
+    std::string names;
+    for (const Supported& s : kSupported) {
+        if (!names.empty()) names += ", ";
+        names += ggml_type_info(s.ggml_type)->name;
+    }
+    return names;
 }
+
+const int8_t kvalues_iq4nl[16] = {-127, -104, -83, -65, -49, -35, -22, -10,
+                                  1,    13,   25,  38,  53,  69,  89,  113};
+
+using quant_read::f16;
+using quant_read::u32;
 
 void dequantize_row_f16(const uint8_t* x, float* y, int64_t k) {
     int64_t i = 0;
@@ -65,7 +73,7 @@ void dequantize_row_f16(const uint8_t* x, float* y, int64_t k) {
         _mm256_storeu_ps(
             y + i, _mm256_cvtph_ps(_mm_loadu_si128(reinterpret_cast<const __m128i*>(x + 2 * i))));
 #endif
-    for (; i < k; ++i) y[i] = load_f16(x + 2 * i);
+    for (; i < k; ++i) y[i] = f16(x + 2 * i);
 }
 
 void dequantize_row_bf16(const uint8_t* x, float* y, int64_t k) {
@@ -80,7 +88,7 @@ void dequantize_row_q8_0(const uint8_t* x, float* y, int64_t k) {
     constexpr int qk = 32, block_bytes = 34;
     for (int64_t i = 0; i < k / qk; ++i) {
         const uint8_t* b = x + i * block_bytes;
-        const float d = load_f16(b);
+        const float d = f16(b);
         const int8_t* qs = reinterpret_cast<const int8_t*>(b + 2);
         for (int j = 0; j < qk; ++j) y[i * qk + j] = qs[j] * d;
     }
@@ -90,7 +98,7 @@ void dequantize_row_q4_0(const uint8_t* x, float* y, int64_t k) {
     constexpr int qk = 32, block_bytes = 18;
     for (int64_t i = 0; i < k / qk; ++i) {
         const uint8_t* b = x + i * block_bytes;
-        const float d = load_f16(b);
+        const float d = f16(b);
         const uint8_t* qs = b + 2;
         for (int j = 0; j < qk / 2; ++j) {
             const int x0 = (qs[j] & 0x0F) - 8;
@@ -101,75 +109,72 @@ void dequantize_row_q4_0(const uint8_t* x, float* y, int64_t k) {
     }
 }
 
-// Q4_K packs 8 scales and 8 mins of 6 bits into 12 bytes: bytes 0-3 hold scales 0-3 (low 6
-// bits) and the top 2 bits of scales 4-7; bytes 4-7 the same for mins; bytes 8-11 the low
-// 4 bits of scales 4-7 (low nibble) and mins 4-7 (high nibble).
-static void get_scale_min_k4(int j, const uint8_t* q, uint8_t* d, uint8_t* m) {
-    if (j < 4) {
-        *d = q[j] & 63;
-        *m = q[j + 4] & 63;
-    } else {
-        *d = static_cast<uint8_t>((q[j + 4] & 0xF) | ((q[j - 4] >> 6) << 4));
-        *m = static_cast<uint8_t>((q[j + 4] >> 4) | ((q[j - 0] >> 6) << 4));
-    }
-}
-
-// Every product here is exact in float (an 11-bit f16 times a 6-bit scale times a 4-bit
-// quant needs at most 21 bits), so whether the compiler fuses d1 * q - m1 into an FMA cannot
-// change the result.
-void dequantize_row_q4_K(const uint8_t* x, float* y, int64_t k) {
-    constexpr int block_bytes = 144;
-    for (int64_t i = 0; i < k / QK_K; ++i) {
+// The products x * d below are exact in float (at most a 5-bit quant times an f16's 11-bit
+// significand), so `q * d + m` has a single rounding whether or not the compiler fuses it into
+// an FMA: the result is ggml's bit for bit either way.
+void dequantize_row_q4_1(const uint8_t* x, float* y, int64_t k) {
+    constexpr int qk = 32, block_bytes = 20;
+    for (int64_t i = 0; i < k / qk; ++i) {
         const uint8_t* b = x + i * block_bytes;
-        const float d = load_f16(b);
-        const float min = load_f16(b + 2);
-        const uint8_t* scales = b + 4;
-        const uint8_t* q = b + 16;
-        int is = 0;
-        uint8_t sc, m;
-        for (int j = 0; j < QK_K; j += 64) {
-            get_scale_min_k4(is + 0, scales, &sc, &m);
-            const float d1 = d * sc;
-            const float m1 = min * m;
-            get_scale_min_k4(is + 1, scales, &sc, &m);
-            const float d2 = d * sc;
-            const float m2 = min * m;
-            for (int l = 0; l < 32; ++l) *y++ = d1 * (q[l] & 0xF) - m1;
-            for (int l = 0; l < 32; ++l) *y++ = d2 * (q[l] >> 4) - m2;
-            q += 32;
-            is += 2;
+        const float d = f16(b);
+        const float m = f16(b + 2);
+        const uint8_t* qs = b + 4;
+        for (int j = 0; j < qk / 2; ++j) {
+            const int x0 = qs[j] & 0x0F;
+            const int x1 = qs[j] >> 4;
+            y[i * qk + j] = x0 * d + m;
+            y[i * qk + j + qk / 2] = x1 * d + m;
         }
     }
 }
 
-void dequantize_row_q6_K(const uint8_t* x, float* y, int64_t k) {
-    constexpr int block_bytes = 210;
-    for (int64_t i = 0; i < k / QK_K; ++i) {
+void dequantize_row_q5_0(const uint8_t* x, float* y, int64_t k) {
+    constexpr int qk = 32, block_bytes = 22;
+    for (int64_t i = 0; i < k / qk; ++i) {
         const uint8_t* b = x + i * block_bytes;
-        const uint8_t* ql = b;
-        const uint8_t* qh = b + 128;
-        const int8_t* sc = reinterpret_cast<const int8_t*>(b + 192);
-        const float d = load_f16(b + 208);
-        for (int n = 0; n < QK_K; n += 128) {
-            for (int l = 0; l < 32; ++l) {
-                const int is = l / 16;
-                const int8_t q1 =
-                    static_cast<int8_t>((ql[l + 0] & 0xF) | (((qh[l] >> 0) & 3) << 4)) - 32;
-                const int8_t q2 =
-                    static_cast<int8_t>((ql[l + 32] & 0xF) | (((qh[l] >> 2) & 3) << 4)) - 32;
-                const int8_t q3 =
-                    static_cast<int8_t>((ql[l + 0] >> 4) | (((qh[l] >> 4) & 3) << 4)) - 32;
-                const int8_t q4 =
-                    static_cast<int8_t>((ql[l + 32] >> 4) | (((qh[l] >> 6) & 3) << 4)) - 32;
-                y[l + 0] = d * sc[is + 0] * q1;
-                y[l + 32] = d * sc[is + 2] * q2;
-                y[l + 64] = d * sc[is + 4] * q3;
-                y[l + 96] = d * sc[is + 6] * q4;
-            }
-            y += 128;
-            ql += 64;
-            qh += 32;
-            sc += 8;
+        const float d = f16(b);
+        const uint32_t qh = u32(b + 2);
+        const uint8_t* qs = b + 6;
+        for (int j = 0; j < qk / 2; ++j) {
+            // Bit j of qh is bit 4 of element j, bit j + 16 that of element j + 16.
+            const uint8_t xh_0 = static_cast<uint8_t>(((qh >> (j + 0)) << 4) & 0x10);
+            const uint8_t xh_1 = static_cast<uint8_t>((qh >> (j + 12)) & 0x10);
+            const int32_t x0 = ((qs[j] & 0x0F) | xh_0) - 16;
+            const int32_t x1 = ((qs[j] >> 4) | xh_1) - 16;
+            y[i * qk + j] = static_cast<float>(x0) * d;
+            y[i * qk + j + qk / 2] = static_cast<float>(x1) * d;
+        }
+    }
+}
+
+void dequantize_row_q5_1(const uint8_t* x, float* y, int64_t k) {
+    constexpr int qk = 32, block_bytes = 24;
+    for (int64_t i = 0; i < k / qk; ++i) {
+        const uint8_t* b = x + i * block_bytes;
+        const float d = f16(b);
+        const float m = f16(b + 2);
+        const uint32_t qh = u32(b + 4);
+        const uint8_t* qs = b + 8;
+        for (int j = 0; j < qk / 2; ++j) {
+            const uint8_t xh_0 = static_cast<uint8_t>(((qh >> (j + 0)) << 4) & 0x10);
+            const uint8_t xh_1 = static_cast<uint8_t>((qh >> (j + 12)) & 0x10);
+            const int x0 = (qs[j] & 0x0F) | xh_0;
+            const int x1 = (qs[j] >> 4) | xh_1;
+            y[i * qk + j] = x0 * d + m;
+            y[i * qk + j + qk / 2] = x1 * d + m;
+        }
+    }
+}
+
+void dequantize_row_iq4_nl(const uint8_t* x, float* y, int64_t k) {
+    constexpr int qk = 32, block_bytes = 18;
+    for (int64_t i = 0; i < k / qk; ++i) {
+        const uint8_t* b = x + i * block_bytes;
+        const float d = f16(b);
+        const uint8_t* qs = b + 2;
+        for (int j = 0; j < qk / 2; ++j) {
+            y[i * qk + j] = d * kvalues_iq4nl[qs[j] & 0xF];
+            y[i * qk + j + qk / 2] = d * kvalues_iq4nl[qs[j] >> 4];
         }
     }
 }
@@ -191,11 +196,35 @@ void dequantize(DType type, const uint8_t* x, float* y, int64_t count) {
         case DType::Q4_0:
             dequantize_row_q4_0(x, y, count);
             return;
+        case DType::Q4_1:
+            dequantize_row_q4_1(x, y, count);
+            return;
+        case DType::Q5_0:
+            dequantize_row_q5_0(x, y, count);
+            return;
+        case DType::Q5_1:
+            dequantize_row_q5_1(x, y, count);
+            return;
+        case DType::Q2_K:
+            dequantize_row_q2_K(x, y, count);
+            return;
+        case DType::Q3_K:
+            dequantize_row_q3_K(x, y, count);
+            return;
         case DType::Q4_K:
             dequantize_row_q4_K(x, y, count);
             return;
+        case DType::Q5_K:
+            dequantize_row_q5_K(x, y, count);
+            return;
         case DType::Q6_K:
             dequantize_row_q6_K(x, y, count);
+            return;
+        case DType::IQ4_NL:
+            dequantize_row_iq4_nl(x, y, count);
+            return;
+        case DType::IQ4_XS:
+            dequantize_row_iq4_xs(x, y, count);
             return;
     }
 }

@@ -298,14 +298,14 @@ void TestGgufErrors::bad_models() {
     w.add_tensor_f32("rope_freqs.weight", {2}, f);
     expect(w.bytes(), weights, "tensor 'rope_freqs.weight' is not part of the llama architecture");
 
-    // A tensor of a type ggml has but ParamScope doesn't dequantize (Q4_1).
+    // A tensor of a type ggml has but ParamScope doesn't dequantize (Q8_1, 32 per block).
     t = TinyModel();
     t.dim = 32;
     t.heads = 4;
     t.skip_tensor = "token_embd.weight";
     w = t.writer();
-    w.add_tensor_raw("token_embd.weight", {32, 10}, 3, std::vector<uint8_t>(10 * 20));
-    expect(w.bytes(), weights, "tensor 'token_embd.weight': type Q4_1 is not supported");
+    w.add_tensor_raw("token_embd.weight", {32, 10}, 9, std::vector<uint8_t>(10 * 36));
+    expect(w.bytes(), weights, "tensor 'token_embd.weight': type Q8_1 is not supported");
 
     GgufWriter other;
     other.set_string("general.architecture", "mamba");

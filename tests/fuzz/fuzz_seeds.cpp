@@ -11,6 +11,7 @@
 
 #include "core/formats/safetensors.h"
 #include "tests/support/gguf_tiny.h"
+#include "tests/support/quant_ref.h"
 #include "tests/support/random_gpt2.h"
 #include "tests/support/tiny_fixtures.h"
 
@@ -87,6 +88,17 @@ void gguf_seeds(const fs::path& root, const fs::path& scratch) {
     for (size_t b = 0; b < size_t(quant.vocab); ++b) q8[b * 34 + 1] = 0x1C;  // f16 scale ~0.004
     w.add_tensor_raw("token_embd.weight", {32, quant.vocab}, ps::test::ggml_type::Q8_0, q8);
     c.add(w.bytes());
+    // Every other quantized type: 32-wide llamas for the 32-element blocks, one-layer
+    // 256-wide ones for the super-block types (rows must be whole blocks).
+    namespace t = ps::test::quant_ref_type;
+    for (uint32_t type :
+         {t::Q4_1, t::Q5_0, t::Q5_1, t::IQ4_NL, t::Q2_K, t::Q3_K, t::Q5_K, t::IQ4_XS}) {
+        ps::test::TinyModel m;
+        m.dim = m.hidden = int(ps::test::ref_block_size(type)), m.heads = 4, m.kv_heads = 2;
+        m.layers = 1;
+        m.matrix_type = type;
+        c.add(m.writer().bytes());
+    }
     // A GPT-2 byte-level vocabulary alone.
     ps::test::GgufWriter vocab;
     vocab.set_string("tokenizer.ggml.model", "gpt2");

@@ -7,6 +7,7 @@
 
 #include "core/tensor/half.h"
 #include "core/tensor/quant.h"
+#include "tests/support/quant_ref.h"
 
 namespace ps::test {
 
@@ -134,7 +135,9 @@ GgufWriter TinyModel::writer() const {
         int64_t n = 1;
         for (int64_t x : ne) n *= x;
         const std::vector<float> v = tiny_values(name, n);
-        if (q8_0 && ne.size() == 2)
+        if (matrix_type != ggml::F32 && ne.size() == 2)
+            w.add_tensor_raw(name, ne, matrix_type, quantize_ggml(matrix_type, v).bytes);
+        else if (q8_0 && ne.size() == 2)
             w.add_tensor_raw(name, ne, ggml::Q8_0, quantize_q8_0(v));
         else if (f16 && ne.size() == 2)
             w.add_tensor_f16(name, ne, v.data());

@@ -28,8 +28,10 @@ struct TinyModel {
     std::map<std::string, std::vector<int64_t>> dims;  // tensor -> ggml dims to use instead
     std::map<std::string, uint32_t> u32;               // metadata u32 values to use instead
     bool f16 = false;                                  // matrices in F16 (norms stay F32)
-    bool q8_0 = false;        // matrices in Q8_0 (ggml's quantize_row_q8_0_ref): rows of 32k values
-    std::string description;  // if set, written first as general.description (bulk for tests)
+    bool q8_0 = false;  // matrices in Q8_0 (ggml's quantize_row_q8_0_ref): rows of 32k values
+    uint32_t matrix_type = 0;  // if not F32 (0): matrices in this ggml type, encoded by
+                               // quant_ref.h's quantize_ggml (rows whole blocks of it)
+    std::string description;   // if set, written first as general.description (bulk for tests)
 
     // Every tensor, in writing order, with its ggml dims.
     std::vector<std::pair<std::string, std::vector<int64_t>>> tensors() const;
