@@ -79,7 +79,9 @@ GgufVocab read_gguf_vocab(const GgufFile& f) {
         b.types = token_types(f, n);
         b.bos_id = token_id(f, "tokenizer.ggml.bos_token_id", b.bos_id, n);
         b.eos_id = token_id(f, "tokenizer.ggml.eos_token_id", b.eos_id, n);
-        b.add_bos = f.opt_bool("tokenizer.ggml.add_bos_token").value_or(p->add_bos);
+        // The pre-tokenizer's default (llama-bpe: BOS) needs a BOS token to add.
+        b.add_bos =
+            f.opt_bool("tokenizer.ggml.add_bos_token").value_or(p->add_bos && b.bos_id >= 0);
         b.pre_tokenizer = std::move(p->steps);
         b.ignore_merges = p->ignore_merges;
         b.pieces = std::move(tokens);

@@ -158,6 +158,10 @@ class TokenizerModernTest : public QObject {
         // deepseek-coder: [\r\n] alone, \s?\p{L}+, \s?\p{P}+, CJK runs, each \p{N}.
         QCOMPARE(ps::load_gguf_tokenizer(gguf("deepseek-coder"))->pre_tokenize("a1\n b."),
                  (Pieces{"a", "1", "\n", " b", "."}));
+        // deepseek-llm: [\r\n] alone; \s?[Latin, Greek, Cyrillic... letters]+ takes "Hello"
+        // but not Han, so " 世界" stays a gap until the CJK-run regex cuts " " from "世界".
+        QCOMPARE(ps::load_gguf_tokenizer(gguf("deepseek-llm"))->pre_tokenize("Hello 世界\n123"),
+                 (Pieces{"Hello", " ", "世界", "\n", "123"}));
         // gpt-4o: a capitalised word keeps its contraction: "Don't" is one piece.
         QCOMPARE(ps::load_gguf_tokenizer(gguf("gpt-4o"))->pre_tokenize("Don't 12345"),
                  (Pieces{"Don't", " ", "123", "45"}));
@@ -280,6 +284,26 @@ class TokenizerModernTest : public QObject {
         QCOMPARE(small(parts)->encode("the abc on in"), strings);
         // "the" "Ġabc" ... the merges apply: fewer ids than bytes.
         QVERIFY(strings.size() < std::string("the abc on in").size());
+    }
+
+    // ByteLevel's GPT-2 split is hand-written (2.6x faster than ICU on it); a Split by the same
+    // pattern on ICU must cut every text identically, llama.cpp's 46 test strings included.
+    void gpt2FastPathMatchesIcu() {
+        const char* gpt2 =
+            "'s|'t|'re|'ve|'m|'ll|'d| ?\\p{L}+| ?\\p{N}+| ?[^\\s\\p{L}\\p{N}]+|"
+            "\\s+(?!\\S)|\\s+";
+        const auto icu = small_with_pre(
+            {{"type", "Sequence"},
+             {"pretokenizers", {split("Regex", gpt2, "Isolated"), byte_level(false, false)}}});
+        const auto fast = small_with_pre(byte_level(false, true));
+        std::vector<std::string> texts = {"a\t\tb  c\u00a0\u00a0d\x0b\x0b e", "I'm 12345 you've",
+                                          "\r\n\r\n x", "caf\u00e9\u0301!!  ?"};
+        const QString inp = ps::test::shared_path("tokenizers/ggml-vocab-llama-bpe.gguf.inp");
+        if (QFileInfo::exists(inp))
+            for (const auto& c : ps::test::read_vectors(inp.toStdString(), "/dev/null"))
+                texts.push_back(c.text);
+        for (const std::string& t : texts)
+            QVERIFY2(icu->pre_tokenize(t) == fast->pre_tokenize(t), t.c_str());
     }
 
     // ---- bad patterns ----
