@@ -3,6 +3,7 @@
 // Keys follow llama.cpp (gguf-py/gguf/constants.py, src/llama-vocab.cpp).
 #include "core/error.h"
 #include "core/formats/gguf.h"
+#include "core/formats/gguf_pre_tokenizers.h"
 
 namespace ps {
 
@@ -65,17 +66,24 @@ GgufVocab read_gguf_vocab(const GgufFile& f) {
         s.add_space_prefix = f.opt_bool("tokenizer.ggml.add_space_prefix").value_or(true);
         s.pieces = std::move(tokens);
     } else if (v.model == "gpt2") {
-        // Only GPT-2's own pre-tokenizer is implemented; Llama 3, Qwen ... split differently.
-        const std::string pre = f.opt_string("tokenizer.ggml.pre").value_or("gpt-2");
-        if (pre != "gpt-2" && pre != "gpt2" && pre != "default")
+        // As llama.cpp: a missing key means its 'default' pre-tokenizer (llama.cpp warns that
+        // generation quality will suffer); an unknown name is refused, never guessed.
+        const std::string pre = f.opt_string("tokenizer.ggml.pre").value_or("default");
+        std::optional<LlamaCppPreTokenizer> p = llama_cpp_pre_tokenizer(pre);
+        if (!p)
             fail(f.path(), "key 'tokenizer.ggml.pre': pre-tokenizer '" + pre +
-                               "' is not supported (ParamScope implements GPT-2's, 'gpt-2')");
+                               "' is not supported; expected one of " +
+                               llama_cpp_pre_tokenizer_names());
         BpeVocab& b = v.bpe;
         b.merges = f.get_string_array("tokenizer.ggml.merges");
         b.types = token_types(f, n);
         b.bos_id = token_id(f, "tokenizer.ggml.bos_token_id", b.bos_id, n);
         b.eos_id = token_id(f, "tokenizer.ggml.eos_token_id", b.eos_id, n);
-        b.add_bos = f.opt_bool("tokenizer.ggml.add_bos_token").value_or(false);
+        // The pre-tokenizer's default (llama-bpe: BOS) needs a BOS token to add.
+        b.add_bos =
+            f.opt_bool("tokenizer.ggml.add_bos_token").value_or(p->add_bos && b.bos_id >= 0);
+        b.pre_tokenizer = std::move(p->steps);
+        b.ignore_merges = p->ignore_merges;
         b.pieces = std::move(tokens);
     } else {
         fail(f.path(), "key 'tokenizer.ggml.model': tokenizer '" + v.model +

@@ -18,6 +18,7 @@
 #include "core/error.h"
 #include "core/formats/json_limits.h"
 #include "core/formats/tokenizer_files.h"
+#include "core/formats/tokenizer_json.h"
 
 namespace ps {
 
@@ -244,51 +245,10 @@ bool flag(const json& node, const char* key, bool fallback) {
     return v && v->is_boolean() ? v->get<bool>() : fallback;
 }
 
-std::string shortened(const json& node) {
-    std::string s = node.dump();
-    return s.size() > 200 ? s.substr(0, 200) + "..." : s;
-}
-
 bool is_byte_piece(const std::string& p) {
     return p.size() == 6 && p.starts_with("<0x") && p.back() == '>' &&
            std::isxdigit(static_cast<unsigned char>(p[3])) &&
            std::isxdigit(static_cast<unsigned char>(p[4]));
-}
-
-// GPT-2's pattern, which is all BpeTokenizer implements.
-const std::string kGpt2Pattern =
-    R"('s|'t|'re|'ve|'m|'ll|'d| ?\p{L}+| ?\p{N}+| ?[^\s\p{L}\p{N}]+|\s+(?!\S)|\s+)";
-
-// Byte-level BPE is supported with GPT-2's own pre-tokenization only: a ByteLevel
-// pre-tokenizer using its built-in pattern, or a Split by that same pattern before it.
-void require_gpt2_pretokenizer(const json& j, const std::string& path) {
-    if (const json* n = member(j, "normalizer"))
-        fail(path, "normalizer " + shortened(*n) +
-                       " is not supported for byte-level BPE; expected none, as in GPT-2");
-    const json* pre = member(j, "pre_tokenizer");
-    const auto is_type = [](const json& node, const char* type) {
-        const json* t = member(node, "type");
-        return t && t->is_string() && t->get<std::string>() == type;
-    };
-    const auto byte_level = [&](const json& node, bool use_regex) {
-        return is_type(node, "ByteLevel") && !flag(node, "add_prefix_space", false) &&
-               flag(node, "use_regex", true) == use_regex;
-    };
-    const auto gpt2_split = [&](const json& node) {
-        const json* pattern = member(node, "pattern");
-        const json* regex = pattern ? member(*pattern, "Regex") : nullptr;
-        return is_type(node, "Split") && regex && regex->is_string() &&
-               regex->get<std::string>() == kGpt2Pattern;
-    };
-    if (pre && byte_level(*pre, true)) return;
-    if (pre && is_type(*pre, "Sequence")) {
-        const json* list = member(*pre, "pretokenizers");
-        if (list && list->is_array() && list->size() == 2 && gpt2_split((*list)[0]) &&
-            byte_level((*list)[1], false))
-            return;
-    }
-    fail(path, "pre_tokenizer " + (pre ? shortened(*pre) : std::string("null")) +
-                   " is not supported; expected GPT-2's ByteLevel pre-tokenization");
 }
 
 // SentencePiece-style BPE from a Hugging Face conversion (llama): merge priority comes from the
@@ -395,13 +355,12 @@ std::unique_ptr<Tokenizer> tokenizer_json(const std::string& path, const fs::pat
         fail(path,
              "BPE model is neither byte-level (ByteLevel) nor SentencePiece-style "
              "(byte_fallback, Metaspace); expected one of them");
-    require_gpt2_pretokenizer(j, path);
-
     BpeVocab v;
     const SpecialTokens s = read_special_tokens(dir, pieces, "<|endoftext|>", "<|endoftext|>");
     v.pieces = std::move(pieces);
     v.types = std::move(types);
     v.merges = std::move(merges);
+    read_bpe_pipeline(j, path, v);
     v.bos_id = s.bos_id;
     v.eos_id = s.eos_id;
     v.add_bos = s.add_bos.value_or(false);

@@ -1,6 +1,8 @@
-// GPT-2 byte-level BPE: the text is split into words by GPT-2's pre-tokenization pattern, each
-// word's bytes are spelled in GPT-2's printable byte alphabet ("Ġ" for a space), and adjacent
-// symbols are merged by the rank of their merge rule (earliest rule first) until none applies.
+// Byte-level BPE (GPT-2, Llama 3, Qwen, ...): added tokens are found in the text, the text
+// between them is normalized and split into words by the pre-tokenizer (GPT-2's pattern unless
+// the vocabulary names another), each word's bytes are spelled in GPT-2's printable byte
+// alphabet ("Ġ" for a space), and adjacent symbols are merged by the rank of their merge rule
+// (earliest rule first) until none applies.
 #include <array>
 #include <cstdint>
 #include <optional>
@@ -8,6 +10,7 @@
 
 #include "core/error.h"
 #include "core/tokenizer/internal.h"
+#include "core/tokenizer/pretokenize.h"
 #include "core/tokenizer/unicode.h"
 
 namespace ps {
@@ -114,11 +117,16 @@ class BpeTokenizer final : public Tokenizer {
   public:
     BpeTokenizer(BpeVocab v, const std::string& source);
     std::vector<int> encode(std::string_view text) const override;
+    std::vector<std::string> pre_tokenize(std::string_view text) const override;
     std::string token_bytes(int id) const override;
     std::string decode(const std::vector<int>& ids) const override;
 
   private:
     std::string piece_to_bytes(int id, const std::string& source) const;
+    void encode_word(std::string_view word, std::vector<int>& ids) const;
+    template <class Word, class Token>
+    void for_each_piece(std::string_view text, Word word, Token token) const;
+    static std::vector<AddedToken> default_added_tokens(const std::vector<TokenType>& types);
     void add_merge(size_t rank, const std::string& merge, const detail::PieceMap& all_ids,
                    const std::string& source);
 
@@ -127,7 +135,20 @@ class BpeTokenizer final : public Tokenizer {
     std::vector<std::string> bytes_;                    // token_bytes of each id
     detail::PieceMap raw_ids_;  // normal tokens by the raw bytes they stand for
     std::unordered_map<uint64_t, size_t> merge_ranks_;  // (left id, right id) -> rank
+    std::optional<detail::AddedTokenMatcher> added_;
+    std::optional<detail::Normalizer> normalizer_;
+    std::optional<detail::PreTokenizer> pre_tokenizer_;
+    bool gpt2_only_ = true;  // no normalizer, GPT-2's pattern: split with no copies
+    bool ignore_merges_ = false;
 };
+
+std::vector<AddedToken> BpeTokenizer::default_added_tokens(const std::vector<TokenType>& types) {
+    std::vector<AddedToken> out;
+    for (size_t id = 0; id < types.size(); ++id)
+        if (types[id] == TokenType::Control || types[id] == TokenType::UserDefined)
+            out.push_back({static_cast<int>(id)});
+    return out;
+}
 
 BpeTokenizer::BpeTokenizer(BpeVocab v, const std::string& source) {
     if (v.types.empty()) v.types = infer_bpe_types(v.pieces);
@@ -155,6 +176,16 @@ BpeTokenizer::BpeTokenizer(BpeVocab v, const std::string& source) {
                              "); expected all 256 byte pieces of GPT-2's byte alphabet");
     for (size_t rank = 0; rank < v.merges.size(); ++rank)
         add_merge(rank, v.merges[rank], all_ids, source);
+
+    for (const AddedToken& t : v.added_tokens) detail::check_id(t.id, vocab_size());
+    added_.emplace(v.added_tokens.empty() ? default_added_tokens(types_) : v.added_tokens, pieces_);
+    gpt2_only_ =
+        v.normalizer.empty() &&
+        (v.pre_tokenizer.empty() ||
+         (v.pre_tokenizer.size() == 1 && v.pre_tokenizer[0].kind == PreTokenizerStep::Kind::Gpt2));
+    normalizer_.emplace(std::move(v.normalizer), source);
+    pre_tokenizer_.emplace(std::move(v.pre_tokenizer), source);
+    ignore_merges_ = v.ignore_merges;
 
     kind_ = "gpt2";
     bos_id = v.bos_id;
@@ -205,8 +236,15 @@ void BpeTokenizer::add_merge(size_t rank, const std::string& merge, const detail
     merge_ranks_.emplace(pair_key(ids[0], ids[1]), rank);  // a repeated rule keeps its first rank
 }
 
-std::vector<int> BpeTokenizer::encode(std::string_view text) const {
-    unicode::require_utf8(text);
+void BpeTokenizer::encode_word(std::string_view word, std::vector<int>& ids) const {
+    if (ignore_merges_) {
+        // Llama 3 (Hugging Face's ignore_merges, llama.cpp's llama-bpe): a word that is itself
+        // a token is that token, even where the merges would not build it.
+        if (const auto it = raw_ids_.find(word); it != raw_ids_.end()) {
+            ids.push_back(it->second);
+            return;
+        }
+    }
     // The ids of the symbols being merged are looked up by their raw bytes.
     const auto pair_rank = [&](std::string_view left,
                                std::string_view right) -> std::optional<double> {
@@ -216,15 +254,44 @@ std::vector<int> BpeTokenizer::encode(std::string_view text) const {
         if (it == merge_ranks_.end()) return std::nullopt;
         return static_cast<double>(it->second);
     };
-    std::vector<int> ids;
-    for (std::string_view word : split_words(text)) {
-        const std::vector<size_t> single_bytes(word.size(), 1);
-        for (std::string_view symbol : detail::merge_symbols(word, single_bytes, pair_rank)) {
-            // Single bytes have tokens (checked when built) and merge results are tokens.
-            ids.push_back(raw_ids_.find(symbol)->second);
+    const std::vector<size_t> single_bytes(word.size(), 1);
+    for (std::string_view symbol : detail::merge_symbols(word, single_bytes, pair_rank)) {
+        // Single bytes have tokens (checked when built) and merge results are tokens.
+        ids.push_back(raw_ids_.find(symbol)->second);
+    }
+}
+
+// Calls word(bytes) for each word of `text` to merge and token(id) for each added token.
+template <class Word, class Token>
+void BpeTokenizer::for_each_piece(std::string_view text, Word word, Token token) const {
+    unicode::require_utf8(text);
+    for (const detail::AddedTokenMatcher::Fragment& f : added_->split(text)) {
+        if (f.id >= 0) {
+            token(f);
+        } else if (gpt2_only_) {
+            for (std::string_view w : split_words(f.text)) word(w);
+        } else {
+            const std::string normalized =
+                normalizer_->empty() ? std::string(f.text) : normalizer_->apply(f.text);
+            for (const std::string& w : pre_tokenizer_->split(normalized)) word(w);
         }
     }
+}
+
+std::vector<int> BpeTokenizer::encode(std::string_view text) const {
+    std::vector<int> ids;
+    for_each_piece(
+        text, [&](std::string_view w) { encode_word(w, ids); },
+        [&](const detail::AddedTokenMatcher::Fragment& f) { ids.push_back(f.id); });
     return ids;
+}
+
+std::vector<std::string> BpeTokenizer::pre_tokenize(std::string_view text) const {
+    std::vector<std::string> out;
+    for_each_piece(
+        text, [&](std::string_view w) { out.emplace_back(w); },
+        [&](const detail::AddedTokenMatcher::Fragment& f) { out.emplace_back(f.text); });
+    return out;
 }
 
 std::string BpeTokenizer::token_bytes(int id) const {

@@ -3,6 +3,7 @@
 
 #include "core/error.h"
 #include "core/tokenizer/internal.h"
+#include "core/tokenizer/unicode.h"
 
 namespace ps::detail {
 
@@ -67,3 +68,12 @@ void check_id(int id, int vocab_size) {
 }
 
 }  // namespace ps::detail
+
+namespace ps {
+
+std::vector<std::string> Tokenizer::pre_tokenize(std::string_view text) const {
+    unicode::require_utf8(text);
+    return {std::string(text)};
+}
+
+}  // namespace ps

@@ -341,9 +341,10 @@ void TestGgufErrors::bad_tokenizers() {
     w = base("gpt2");
     expect(w.bytes(), vocab, "missing key 'tokenizer.ggml.merges'");
     w = base("gpt2");
-    w.set_string("tokenizer.ggml.pre", "llama-bpe");
+    w.set_string("tokenizer.ggml.pre", "no-such-pre");
     expect(w.bytes(), vocab,
-           "key 'tokenizer.ggml.pre': pre-tokenizer 'llama-bpe' is not supported");
+           "key 'tokenizer.ggml.pre': pre-tokenizer 'no-such-pre' is not supported; expected one "
+           "of default, gpt-2,");
     w = base("bert");
     expect(w.bytes(), vocab, "key 'tokenizer.ggml.model': tokenizer 'bert' is not supported");
     GgufWriter empty;

@@ -143,9 +143,16 @@ std::string random_text(std::mt19937& rng) {
 }
 
 void check_round_trips(const ps::Tokenizer& tok) {
-    for (const std::string& text : round_trip_texts())
+    for (const std::string& text : round_trip_texts()) {
+        // Byte-level BPE reads "<|endoftext|>" in the text as the control token (as Hugging
+        // Face does), and decode() drops control tokens: that text comes back without it.
+        std::string expected = text;
+        if (tok.kind() == "gpt2")
+            for (size_t at; (at = expected.find("<|endoftext|>")) != std::string::npos;)
+                expected.erase(at, 13);
         QCOMPARE(QByteArray::fromStdString(tok.decode(tok.encode(text))),
-                 QByteArray::fromStdString(text));
+                 QByteArray::fromStdString(expected));
+    }
     std::mt19937 rng(1234);
     for (int i = 0; i < 300; ++i) {
         const std::string text = random_text(rng);
@@ -397,7 +404,8 @@ class TestTokenizer : public QObject {
         const int a = 'a', b = 'b', c = 'c', space = 32;
         QCOMPARE(make({"a b", "b c"})->encode("abc"), (std::vector<int>{256, c}));
         QCOMPARE(make({"b c", "a b"})->encode("abc"), (std::vector<int>{a, 257}));
-        // " a" merges within its word; "<|endoftext|>" is a control token, never matched.
+        // " a" merges within its word; "<|endoftext|>" is a control token, never merged into
+        // (its text in a prompt is found before merging: tests/core/test_tokenizer_modern.cpp).
         const auto tok = make({"\u0120 a"});
         QCOMPARE(tok->encode("b a"), (std::vector<int>{b, 258}));
         QCOMPARE(tok->encode("b  a"), (std::vector<int>{b, space, 258}));
@@ -597,11 +605,12 @@ class TestTokenizer : public QObject {
         QCOMPARE(tok->kind(), std::string("gpt2"));
         QCOMPARE(tok->bos_id, 257);
         QCOMPARE(tok->encode("a a"), (std::vector<int>{'a', 256}));
-        // Another pre-tokenization pattern would tokenize differently: refused, not guessed.
-        gpt2["pre_tokenizer"] = {{"type", "Sequence"},
-                                 {"pretokenizers",
-                                  {{{"type", "Split"}, {"pattern", {{"Regex", "\\p{N}{1,3}"}}}},
-                                   {{"type", "ByteLevel"}, {"use_regex", false}}}}};
+        // A pre-tokenizer ParamScope does not implement would tokenize differently: refused,
+        // not guessed (Split patterns and the others are tests/core/test_tokenizer_modern.cpp's).
+        gpt2["pre_tokenizer"] = {
+            {"type", "Sequence"},
+            {"pretokenizers",
+             {{{"type", "BertPreTokenizer"}}, {{"type", "ByteLevel"}, {"use_regex", false}}}}};
         write_file(dir + "/tokenizer.json", gpt2.dump());
         EXPECT_ERROR(ps::load_hf_tokenizer(dir), "tokenizer.json", "pre_tokenizer",
                      "not supported");

@@ -102,6 +102,7 @@ void gguf_seeds(const fs::path& root, const fs::path& scratch) {
     // A GPT-2 byte-level vocabulary alone.
     ps::test::GgufWriter vocab;
     vocab.set_string("tokenizer.ggml.model", "gpt2");
+    vocab.set_string("tokenizer.ggml.pre", "gpt-2");
     vocab.set_string_array("tokenizer.ggml.tokens", v.pieces);
     vocab.set_string_array("tokenizer.ggml.merges", v.merges);
     c.add(vocab.bytes());

@@ -161,7 +161,11 @@ void exercise_text(const Tokenizer& tokenizer, std::string_view text, bool round
     for (int id = 0; id < n; ++id) byte_tokens += tokenizer.type(id) == TokenType::Byte;
     const bool every_byte = tokenizer.kind() == "gpt2" || byte_tokens >= 256;
     const bool spm_space = tokenizer.kind() == "spm" && text.find("\xE2\x96\x81") != text.npos;
-    if (every_byte && !spm_space) check(back == text, "decode(encode(text)) != text");
+    // A special token's text ("<|endoftext|>") encodes to that control token, which decodes to
+    // nothing.
+    bool control = false;
+    for (int id : ids) control = control || tokenizer.type(id) == TokenType::Control;
+    if (every_byte && !spm_space && !control) check(back == text, "decode(encode(text)) != text");
 }
 
 void exercise_tokenizer(const Tokenizer& tokenizer, std::string_view text) {

@@ -116,6 +116,7 @@ GgufWriter TinyModel::writer() const {
     types[0] = 2;
     if (vocab > 2) types[1] = types[2] = 3;
     w.set_string("tokenizer.ggml.model", a == "llama" ? "llama" : "gpt2");
+    if (a != "llama") w.set_string("tokenizer.ggml.pre", "gpt-2");
     w.set_string_array("tokenizer.ggml.tokens", tokens);
     w.set_i32_array("tokenizer.ggml.token_type", types);
     if (a == "llama") {

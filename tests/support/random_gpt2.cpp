@@ -147,6 +147,7 @@ void RandomGpt2::write_gguf(const std::string& path, const std::vector<std::stri
     w.set_u32("gpt2.attention.head_count", uint32_t(heads));
     w.set_f32("gpt2.attention.layer_norm_epsilon", eps);
     w.set_string("tokenizer.ggml.model", "gpt2");
+    w.set_string("tokenizer.ggml.pre", "gpt-2");  // as llama.cpp's conversion writes it
     w.set_string_array("tokenizer.ggml.tokens", tokens);
     w.set_string_array("tokenizer.ggml.merges", merges);
     w.set_u32("tokenizer.ggml.bos_token_id", 50256);
