@@ -247,7 +247,7 @@ int run_gui(int argc, char** argv) {
     if (model.isEmpty()) model = default_sample();
     if (model.isEmpty()) model = settings.value("lastModel").toString();
     if (screenshot && model.isEmpty()) return fail_exit("--screenshot needs a MODEL");
-    if (model_named && !QFileInfo::exists(o.model))
+    if (model_named && !QFileInfo::exists(o.model) && !o.model.startsWith("random:"))
         return fail_exit(o.model + ": no such file or directory");
 
     Session session;

@@ -162,6 +162,7 @@ namespace {
 // What a block holds beyond its matrices, which the formula counts.
 struct BlockExtras {
     bool qkv_bias = false, o_bias = false, mlp_bias = false, qk_norm = false, post_norms = false;
+    bool rope_factors = false;  // GGUF's rope_freqs.weight, one factor per rotated pair
 };
 
 ParameterFormula formula_of(const Config& c, const BlockExtras& x) {
@@ -191,10 +192,13 @@ ParameterFormula formula_of(const Config& c, const BlockExtras& x) {
         if (x.mlp_bias) block += 2 * h + d, terms += " + 2h + d";
         if (x.qk_norm) block += 2 * hd, terms += " + 2·head_dim";
         terms += x.post_norms ? " + 4d" : " + 2d";
-        f.value = V * d + L * block + d + unembed;
-        f.formula = "vocab·d + L·(" + terms + ") + d";
+        const int64_t factors = x.rope_factors ? c.rotary_dims() / 2 : 0;
+        f.value = V * d + L * block + d + unembed + factors;
+        f.formula =
+            "vocab·d + L·(" + terms + ") + d" + (factors ? " + head_dim/2 (rope_freqs)" : "");
         if (q != d) f.formula += ", q = heads·head_dim = " + num(q);
         f.substituted = num(V) + "·" + num(d) + " + " + num(L) + "·" + num(block) + " + " + num(d);
+        if (factors) f.substituted += " + " + num(factors);
     }
     f.formula += untied;
     if (!c.tied_embeddings) f.substituted += " + " + num(V) + "·" + num(d);
@@ -220,6 +224,7 @@ ParameterFormula parameter_formula(const Model& m) {
     x.mlp_bias = L.ffn_up.b && L.ffn_down.b && (L.ffn_gate.b || !m.config.gated_mlp());
     x.qk_norm = L.q_norm && L.k_norm;
     x.post_norms = L.post_attn_norm && L.post_ffn_norm;
+    x.rope_factors = m.weights.rope_freq_factors != nullptr;
     return formula_of(m.config, x);
 }
 

@@ -113,18 +113,6 @@ void load_decoder(const GgufFile& f, Model& m, WeightLoader& w, Arch arch, const
     Weights& W = m.weights;
     take_embeddings(w, W, c);
     W.rope_freq_factors = w.take("rope_freqs.weight", {c.rotary_dims() / 2}, false);
-    // Rows first .. first+count-1 of a fused [rows, in] Linear, as a Linear of their own.
-    auto rows_of = [](const Linear& fused, int first, int count, const float* bias) {
-        Linear part = fused;
-        part.out = count;
-        part.b = bias ? bias + first : nullptr;
-        const int64_t offset = int64_t(first) * fused.in;
-        if (part.compact())
-            part.raw += encoded_bytes(part.dtype, offset);
-        else
-            part.w += offset;
-        return part;
-    };
     W.layers.resize(static_cast<size_t>(c.n_layers));
     for (int l = 0; l < c.n_layers; ++l) {
         LayerWeights& L = W.layers[static_cast<size_t>(l)];
@@ -132,9 +120,9 @@ void load_decoder(const GgufFile& f, Model& m, WeightLoader& w, Arch arch, const
         L.attn_norm = w.take(p + "attn_norm.weight", {dim});
         if (arch == Arch::Phi3 && f.find_tensor(p + "attn_qkv.weight")) {
             const Linear qkv = w.linear(p + "attn_qkv", dim, q + 2 * kv);
-            L.wq = rows_of(qkv, 0, q, qkv.b);
-            L.wk = rows_of(qkv, q, kv, qkv.b);
-            L.wv = rows_of(qkv, q + kv, kv, qkv.b);
+            L.wq = linear_rows(qkv, 0, q, qkv.b);
+            L.wk = linear_rows(qkv, q, kv, qkv.b);
+            L.wv = linear_rows(qkv, q + kv, kv, qkv.b);
         } else {
             const bool bias = arch == Arch::Qwen2;  // llama.cpp requires qwen2's q/k/v biases
             L.wq = w.linear(p + "attn_q", dim, q, bias);
@@ -152,8 +140,8 @@ void load_decoder(const GgufFile& f, Model& m, WeightLoader& w, Arch arch, const
         if (arch == Arch::Gemma3) L.post_ffn_norm = w.take(p + "post_ffw_norm.weight", {dim});
         if (arch == Arch::Phi3) {  // ffn_up [2 * n_ff, n_embd]: the gate's rows, then up's
             const Linear gate_up = w.linear(p + "ffn_up", dim, 2 * hidden);
-            L.ffn_gate = rows_of(gate_up, 0, hidden, gate_up.b);
-            L.ffn_up = rows_of(gate_up, hidden, hidden, gate_up.b);
+            L.ffn_gate = linear_rows(gate_up, 0, hidden, gate_up.b);
+            L.ffn_up = linear_rows(gate_up, hidden, hidden, gate_up.b);
         } else {
             L.ffn_gate = w.linear(p + "ffn_gate", dim, hidden);
             L.ffn_up = w.linear(p + "ffn_up", dim, hidden);

@@ -76,8 +76,7 @@ class WeightLoader {
         std::optional<DType> dtype = dtype_from_ggml(t->type);
         if (!dtype)
             fail(f_.path(), "tensor '" + name + "': type " + ggml_type_info(t->type)->name +
-                                " is not supported (supported: F32, F16, BF16, Q8_0, Q4_0, Q4_K, "
-                                "Q6_K)");
+                                " is not supported (supported: " + supported_ggml_types() + ")");
         Stored stored;
         stored.dtype = *dtype;
         if (*dtype == DType::F32 && reinterpret_cast<uintptr_t>(t->data) % alignof(float) == 0) {

@@ -195,17 +195,6 @@ void load_decoder(Model& m, Arch arch, const ConfigReader& cfg, WeightReader& r,
         if (bias) l.b = r.get(name + ".bias", {out}, layer);
         return l;
     };
-    // Rows first .. first+count-1 of a fused [rows, in] Linear, as a Linear of their own.
-    auto rows_of = [](const Linear& fused, int first, int count) {
-        Linear part = fused;
-        part.out = count;
-        const int64_t offset = int64_t(first) * fused.in;
-        if (part.compact())
-            part.raw += encoded_bytes(part.dtype, offset);
-        else
-            part.w += offset;
-        return part;
-    };
     Weights& w = m.weights;
     set_token_embedding(w, r.get_stored("model.embed_tokens.weight", {c.vocab_size, d}, -1));
     for (int l = 0; l < c.n_layers; ++l) {
@@ -214,9 +203,9 @@ void load_decoder(Model& m, Arch arch, const ConfigReader& cfg, WeightReader& r,
         L.attn_norm = r.get(p + "input_layernorm.weight", {d}, l);
         if (arch == Arch::Phi3) {
             const Linear qkv = linear(p + "self_attn.qkv_proj", d, q + 2 * kv, false, l);
-            L.wq = rows_of(qkv, 0, static_cast<int>(q));
-            L.wk = rows_of(qkv, static_cast<int>(q), static_cast<int>(kv));
-            L.wv = rows_of(qkv, static_cast<int>(q + kv), static_cast<int>(kv));
+            L.wq = linear_rows(qkv, 0, static_cast<int>(q), nullptr);
+            L.wk = linear_rows(qkv, static_cast<int>(q), static_cast<int>(kv), nullptr);
+            L.wv = linear_rows(qkv, static_cast<int>(q + kv), static_cast<int>(kv), nullptr);
         } else {
             L.wq = linear(p + "self_attn.q_proj", d, q, qkv_bias, l);
             L.wk = linear(p + "self_attn.k_proj", d, kv, qkv_bias, l);
@@ -236,8 +225,8 @@ void load_decoder(Model& m, Arch arch, const ConfigReader& cfg, WeightReader& r,
         }
         if (arch == Arch::Phi3) {  // gate_up_proj: the gate's rows, then up's
             const Linear gate_up = linear(p + "mlp.gate_up_proj", d, 2 * hidden, false, l);
-            L.ffn_gate = rows_of(gate_up, 0, c.hidden_dim);
-            L.ffn_up = rows_of(gate_up, c.hidden_dim, c.hidden_dim);
+            L.ffn_gate = linear_rows(gate_up, 0, c.hidden_dim, nullptr);
+            L.ffn_up = linear_rows(gate_up, c.hidden_dim, c.hidden_dim, nullptr);
         } else {
             L.ffn_gate = linear(p + "mlp.gate_proj", d, hidden, mlp_bias, l);
             L.ffn_up = linear(p + "mlp.up_proj", d, hidden, mlp_bias, l);

@@ -5,6 +5,7 @@
 #include <fstream>
 
 #include "core/error.h"
+#include "core/model/random_model.h"
 
 namespace ps {
 
@@ -12,6 +13,10 @@ namespace fs = std::filesystem;
 
 static std::unique_ptr<Model> load_any_format(const std::string& path, const LoadOptions& options) {
     std::error_code ec;
+    // "random:SHAPE": a built-in shape with random weights (core/model/random_model.h), to look
+    // at an architecture's structure without downloading it.
+    if (path.rfind("random:", 0) == 0 && !fs::exists(path, ec))
+        return make_random_model(path.substr(7));
     if (fs::is_directory(path, ec)) return load_hf_directory(path, options);
     if (!fs::exists(path, ec)) fail(path, "no such file or directory");
 

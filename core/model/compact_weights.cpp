@@ -98,4 +98,16 @@ void token_embedding_row(const Weights& w, int dim, int token, float* out) {
                    w.token_embedding_raw + encoded_bytes(w.token_embedding_dtype, first), out, dim);
 }
 
+Linear linear_rows(const Linear& fused, int first, int count, const float* bias) {
+    Linear part = fused;
+    part.out = count;
+    part.b = bias ? bias + first : nullptr;
+    const int64_t offset = int64_t(first) * fused.row_stride();
+    if (part.compact())
+        part.raw += encoded_bytes(part.dtype, offset);
+    else
+        part.w += offset;
+    return part;
+}
+
 }  // namespace ps

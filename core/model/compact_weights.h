@@ -29,6 +29,10 @@ struct StoredMatrix {
 // A Linear{in, out} over a matrix stored [out, in] (nn.Linear, llama2.c, GGUF).
 Linear linear_out_in(const StoredMatrix& m, int in, int out);
 
+// Rows first .. first+count-1 of a fused [rows, in] Linear (Phi-3's qkv_proj and gate_up_proj) as
+// a Linear of their own, in place; `bias` is the fused bias [rows] or null.
+Linear linear_rows(const Linear& fused, int first, int count, const float* bias);
+
 // Where the stored row `row` of a compact Linear starts (its value 0, past any column offset).
 const uint8_t* stored_row(const Linear& l, int64_t row);
 

@@ -283,7 +283,13 @@ void TestGgufErrors::bad_models() {
     expect(t.writer().bytes(), weights, "key 'llama.block_count': 4000000000 is out of range");
     t = TinyModel();
     t.u32["llama.attention.head_count"] = 3;
-    expect(t.writer().bytes(), weights, "head_count 3 and head_count_kv 1 don't divide evenly");
+    expect(t.writer().bytes(), weights,
+           "embedding_length 8 is not a multiple of head_count 3 and there is no "
+           "attention.key_length");
+    t = TinyModel();
+    t.u32["llama.attention.head_count_kv"] = 3;
+    t.u32["llama.attention.key_length"] = 4;
+    expect(t.writer().bytes(), weights, "head_count 2 is not a multiple of head_count_kv 3");
     t = TinyModel();
     t.arch = "gpt2";
     t.kv_heads = t.heads;
@@ -292,11 +298,20 @@ void TestGgufErrors::bad_models() {
 
     GgufWriter w = TinyModel().writer();
     w.set_u32("llama.rope.dimension_count", 2);
-    expect(w.bytes(), weights, "key 'llama.rope.dimension_count': partial rotary embedding");
+    // llama.cpp refuses partial rotary for `llama` (phi3 may rotate fewer dimensions).
+    expect(w.bytes(), weights,
+           "key 'llama.rope.dimension_count': 2 rotated dimensions of 4 is not supported");
+    w = TinyModel().writer();
+    w.set_string("llama.rope.scaling.type", "yarn");
+    expect(w.bytes(), weights, "RoPE scaling 'yarn' is not supported (supported: none, linear");
     w = TinyModel().writer();
     const float f[4] = {};
-    w.add_tensor_f32("rope_freqs.weight", {2}, f);
-    expect(w.bytes(), weights, "tensor 'rope_freqs.weight' is not part of the llama architecture");
+    w.add_tensor_f32("rope_freqs.weight", {3}, f);  // one factor per rotated pair: 2
+    expect(w.bytes(), weights, "tensor 'rope_freqs.weight': expected dims [2]");
+    w = TinyModel().writer();
+    w.add_tensor_f32("blk.0.ffn_gate_inp.weight", {4}, f);  // a mixture of experts' router
+    expect(w.bytes(), weights,
+           "tensor 'blk.0.ffn_gate_inp.weight' is not part of the llama architecture");
 
     // A tensor of a type ggml has but ParamScope doesn't dequantize (Q8_1, 32 per block).
     t = TinyModel();

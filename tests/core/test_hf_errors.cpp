@@ -190,10 +190,19 @@ class TestHfErrors : public QObject {
                      "unsupported architecture 'BertForMaskedLM'");
         d = make([](json& c, auto&) { c.erase("architectures"); });
         EXPECT_ERROR(ps::load_model(d), "config.json", "missing field 'architectures'");
-        d = make([](json& c, auto&) { c["rope_scaling"] = {{"type", "linear"}, {"factor", 2}}; });
-        EXPECT_ERROR(ps::load_model(d), "config.json", "'rope_scaling'", "not supported");
+        d = make([](json& c, auto&) {
+            c["rope_scaling"] = {{"rope_type", "yarn"}, {"factor", 2}};
+        });
+        EXPECT_ERROR(ps::load_model(d), "config.json (rope_scaling)",
+                     "RoPE scaling type 'yarn' is not supported (supported: default, linear, "
+                     "llama3)");
+        d = make([](json& c, auto&) { c["rope_scaling"] = {{"rope_type", "linear"}}; });
+        EXPECT_ERROR(ps::load_model(d), "config.json (rope_scaling)", "missing field 'factor'");
+        // attention_bias asks for q/k/v/o biases: a directory without them is refused.
         d = make([](json& c, auto&) { c["attention_bias"] = true; });
-        EXPECT_ERROR(ps::load_model(d), "config.json", "'attention_bias'", "not supported");
+        EXPECT_ERROR(ps::load_model(d), "missing tensor 'model.layers.0.self_attn.q_proj.bias'");
+        d = make([](json& c, auto&) { c["hidden_act"] = "gelu"; });
+        EXPECT_ERROR(ps::load_model(d), "config.json", "'hidden_act' is 'gelu', only silu");
         d = make([](json& c, auto&) {
             c = {{"architectures", {"GPT2LMHeadModel"}},
                  {"n_embd", 8},

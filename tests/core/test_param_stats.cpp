@@ -100,6 +100,9 @@ class TestParamStats : public QObject {
     void formula_matches_random_shapes() {
         for (const std::string& shape : random_model_shapes()) {
             if (shape == "gpt2-124m" || shape == "llama-110m") continue;  // the next test
+            // Today's small models are 135M to 1.2B parameters: their counts are checked against
+            // the published ones below, without building them.
+            if (parameter_formula(random_model_config(shape)).value > 50'000'000) continue;
             auto model = make_random_model(shape);
             const ParameterFormula f = parameter_formula(model->config);
             QVERIFY2(f.value == model->totals().total(),
@@ -115,6 +118,21 @@ class TestParamStats : public QObject {
         QCOMPARE(parameter_formula(gpt2->config).value, int64_t(124439808));
         QCOMPARE(parameter_formula(gpt2->config).formula,
                  std::string("vocab·d + ctx·d + L·(12d² + 13d) + 2d"));
+    }
+
+    // The counts their model cards and safetensors headers give (tied embeddings counted once):
+    // the formula of each architecture, on its config.json's sizes.
+    void formula_gives_published_counts() {
+        const std::pair<const char*, int64_t> published[] = {
+            {"smollm2-135m", 134515008}, {"qwen2.5-0.5b", 494032768}, {"qwen3-0.6b", 596049920},
+            {"llama3.2-1b", 1235814400}, {"gemma3-270m", 268098176},
+        };
+        for (const auto& [shape, count] : published) {
+            const ParameterFormula f = parameter_formula(random_model_config(shape));
+            QVERIFY2(f.value == count,
+                     qPrintable(QString::fromStdString(std::string(shape) + ": " + f.formula +
+                                                       " = " + std::to_string(f.value))));
+        }
     }
 
     void formula_matches_stories260k() {

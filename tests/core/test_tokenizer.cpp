@@ -21,6 +21,7 @@
 #include "tests/support/expect_error.h"
 #include "tests/support/shared_data.h"
 #include "tests/support/suite.h"
+#include "tests/support/tokenizer_vectors.h"
 
 namespace fs = std::filesystem;
 using json = nlohmann::json;
@@ -39,54 +40,9 @@ void write_file(const std::string& path, const std::string& data) {
     out << data;
 }
 
-std::string ids_text(const std::vector<int>& ids) {
-    std::string s;
-    for (int id : ids) s += " " + std::to_string(id);
-    return s;
-}
-
-// llama.cpp's test-tokenizer-0 format: .inp holds the texts, each followed by a line
-// "__ggml_vocab_test__" (the newline before that line is not part of the text); line i of .out
-// holds text i's ids, space-separated.
-struct VectorCase {
-    std::string text;
-    std::vector<int> ids;
-};
-
-std::vector<VectorCase> read_vectors(const std::string& inp, const std::string& out) {
-    const std::string text = read_file(inp);
-    const std::string separator = "\n__ggml_vocab_test__\n";
-    std::vector<VectorCase> cases;
-    for (size_t pos = 0;;) {
-        const size_t end = text.find(separator, pos);
-        if (end == std::string::npos) break;
-        cases.push_back({text.substr(pos, end - pos), {}});
-        pos = end + separator.size();
-    }
-    std::istringstream lines(read_file(out));
-    std::string line;
-    for (VectorCase& c : cases) {
-        std::getline(lines, line);
-        std::istringstream ids(line);
-        for (int id; ids >> id;) c.ids.push_back(id);
-    }
-    return cases;
-}
-
-// Encodes every case; returns how many give exactly the expected ids, printing the others.
-int count_matching(const ps::Tokenizer& tok, const std::vector<VectorCase>& cases) {
-    int matching = 0;
-    for (size_t i = 0; i < cases.size(); ++i) {
-        const std::vector<int> got = tok.encode(cases[i].text);
-        if (got == cases[i].ids) {
-            ++matching;
-        } else {
-            qWarning("case %zu: got%s\n  expected%s", i, ids_text(got).c_str(),
-                     ids_text(cases[i].ids).c_str());
-        }
-    }
-    return matching;
-}
+using ps::test::count_matching;
+using ps::test::read_vectors;
+using ps::test::VectorCase;
 
 // Texts that stress the pre-tokenizer and byte fallback.
 std::vector<std::string> round_trip_texts() {

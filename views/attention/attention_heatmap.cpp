@@ -29,12 +29,14 @@ QString short_weight(double w) {
 
 // The causal mask drawn over the colour map: the staircase of cells right of the diagonal
 // (key > query), filled light grey and hatched, so "weight 0 because masked" never looks like
-// "weight 0 because the head ignores that token".
+// "weight 0 because the head ignores that token". In a sliding-window layer (Mistral, Gemma 3)
+// the keys a query no longer sees, `window` or more positions back, are hatched the same way.
 class CausalMaskLayer : public QCPLayerable {
   public:
     explicit CausalMaskLayer(QCPAxisRect* rect)
         : QCPLayerable(rect->parentPlot(), QString(), rect), rect_(rect) {}
     void setTokenCount(int n) { n_ = n; }
+    void setWindow(int window) { window_ = window; }
 
   protected:
     void applyDefaultAntialiasingHint(QCPPainter* painter) const override {
@@ -57,11 +59,20 @@ class CausalMaskLayer : public QCPLayerable {
         painter->drawPolygon(staircase);
         painter->setBrush(QBrush(kMaskHatch, Qt::BDiagPattern));
         painter->drawPolygon(staircase);
+        if (window_ <= 0) return;
+        for (int q = window_; q < n_; ++q) {  // keys 0 .. q - window are out of the window
+            const QRectF row(px(-0.5, q - 0.5), px(q - window_ + 0.5, q + 0.5));
+            painter->setBrush(kMaskFill);
+            painter->drawRect(row.normalized());
+            painter->setBrush(QBrush(kMaskHatch, Qt::FDiagPattern));
+            painter->drawRect(row.normalized());
+        }
     }
 
   private:
     QCPAxisRect* rect_;
     int n_ = 0;
+    int window_ = 0;
 };
 
 AttentionHeatmap::AttentionHeatmap(QWidget* parent) : QCustomPlot(parent) {
@@ -135,8 +146,10 @@ void AttentionHeatmap::clear(const QString& message) {
 }
 
 void AttentionHeatmap::setPattern(const Eigen::Ref<const MatrixRM>& pattern,
-                                  const QStringList& labels, const QString& title) {
+                                  const QStringList& labels, const QString& title, int window) {
     const int T = static_cast<int>(pattern.rows());
+    window_ = window;
+    mask_->setWindow(window);
     labels_ = labels;
     title_->setText(title);
     message_->setVisible(false);
@@ -249,6 +262,9 @@ QString AttentionHeatmap::cellTooltip(int query, int key) const {
                              .arg(key)
                              .arg(labels_[key]);
     if (key > query) return head + tr(": masked (a query cannot see later tokens)");
+    if (window_ > 0 && query - key >= window_)
+        return head +
+               tr(": masked (outside this layer's sliding window of %1 tokens)").arg(window_);
     return head + tr(": %1").arg(cellValue(query, key), 0, 'f', 4);
 }
 

@@ -21,9 +21,10 @@ class AttentionHeatmap : public QCustomPlot {
   public:
     explicit AttentionHeatmap(QWidget* parent = nullptr);
 
-    // `pattern` [T, T] (row = query, column = key); `labels` the T tokens as displayed.
+    // `pattern` [T, T] (row = query, column = key); `labels` the T tokens as displayed;
+    // `window` > 0 for a sliding-window layer, whose keys `window` or more back are masked.
     void setPattern(const Eigen::Ref<const MatrixRM>& pattern, const QStringList& labels,
-                    const QString& title);
+                    const QString& title, int window = 0);
     void clear(const QString& message);
     void setSelectedQuery(int query);
 
@@ -53,6 +54,7 @@ class AttentionHeatmap : public QCustomPlot {
     QCPTextElement* title_;
     QCPColorMap* map_;
     QCPColorScale* scale_;
+    int window_ = 0;
     CausalMaskLayer* mask_;
     GridTextLayer* text_;
     QCPItemRect* selected_row_;

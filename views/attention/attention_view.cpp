@@ -316,9 +316,16 @@ void AttentionView::showHead() {
     } else {
         kv_label_->clear();
     }
+    const int window = c.window(layer);
     if (head_changed)
-        heatmap_->setPattern(lt.head_pattern(head), labels_,
-                             tr("Layer %1, head %2: query → key weights").arg(layer).arg(head));
+        heatmap_->setPattern(
+            lt.head_pattern(head), labels_,
+            window > 0 ? tr("Layer %1, head %2: query → key weights (sliding window of %3)")
+                             .arg(layer)
+                             .arg(head)
+                             .arg(window)
+                       : tr("Layer %1, head %2: query → key weights").arg(layer).arg(head),
+            window);
     std::vector<int> heads;
     if (all_heads)
         for (int h = 0; h < c.n_heads; ++h) heads.push_back(h);

@@ -117,7 +117,9 @@ void HeadGrid::setShape(int layers, int heads, const Config& config) {
     auto columns = QSharedPointer<QCPAxisTickerText>(new QCPAxisTickerText);
     auto rows = QSharedPointer<QCPAxisTickerText>(new QCPAxisTickerText);
     for (int h = 0; h < heads; ++h) columns->addTick(h, columnLabel(h));
-    for (int l = 0; l < layers; ++l) rows->addTick(-l, tr("L%1").arg(l));
+    // Sliding-window layers (Mistral, Gemma 3's local layers) are marked "⇤".
+    for (int l = 0; l < layers; ++l)
+        rows->addTick(-l, config.window(l) > 0 ? tr("⇤ L%1").arg(l) : tr("L%1").arg(l));
     xAxis->setTicker(columns);
     yAxis->setTicker(rows);
     // Lines between the groups of query heads that read the same key/value head.
