@@ -45,10 +45,11 @@ CommandSpec bench_spec() {
             "the median of --repeats runs, with min and max. --micro runs the same cases as "
             "Google Benchmark targets; --train times training steps of the sample models' shapes.",
             {{"shape", "NAME",
-              "a built-in shape with random weights: gpt2-124m, gpt2-tiny, llama-15m, llama-110m "
-              "(GPT-2 shapes are written to a temporary Hugging Face directory and opened from "
-              "it)"},
-             {"dtype", "f32|f16", "--shape: the written tensors' type (default f32)"},
+              "a built-in shape with random weights: gpt2-124m, gpt2-tiny (written to a "
+              "temporary Hugging Face directory and opened from it), llama-15m, llama-110m, "
+              "qwen2.5-0.5b, qwen3-0.6b, llama3.2-1b, gemma3-270m, smollm2-135m (in memory, "
+              "f32)"},
+             {"dtype", "f32|f16", "--shape gpt2-*: the written tensors' type (default f32)"},
              {"f32-weights", "", "widen F16/BF16/quantized weights to f32 at load"},
              {"tokens", "T", "prompt length (default: 128, at most the context window)"},
              {"threads", "N", "threads to use (default: all cores)"},
@@ -176,6 +177,9 @@ int run_report(const Args& args) {
     std::optional<fs::path> temp_dir;
     const std::string shape = args.str("shape");
     if (!shape.empty() && random_model_config(shape).arch != Arch::Gpt2) {
+        if (args.has("dtype") && args.str("dtype") != "f32")
+            throw Error("bench: --dtype " + args.str("dtype") + " is for the GPT-2 shapes; '" +
+                        shape + "' is built in memory in f32");
         model = make_random_model(shape);
         label = shape + " (random weights, in memory)";
     } else {

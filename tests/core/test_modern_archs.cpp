@@ -7,6 +7,7 @@
 #include <QtTest>
 #include <algorithm>
 #include <cmath>
+#include <fstream>
 
 #include "core/analysis/param_stats.h"
 #include "core/error.h"
@@ -14,6 +15,7 @@
 #include "core/model/forward.h"
 #include "tests/support/decoder_fixtures.h"
 #include "tests/support/expect_error.h"
+#include "tests/support/shared_data.h"
 #include "tests/support/suite.h"
 
 using ps::test::DecoderSpec;
@@ -22,89 +24,7 @@ using json = nlohmann::json;
 namespace {
 
 std::vector<DecoderSpec> specs() {
-    std::vector<DecoderSpec> out;
-    DecoderSpec s;
-    // Llama 3.2: llama3 rope scaling whose band edges fall inside this head's frequencies
-    // (wavelengths 6 .. 6000 against 256/4 and 256/1), tied embeddings, head_dim given,
-    // attention and MLP biases.
-    s.label = "llama3";
-    s.hf_class = "LlamaForCausalLM";
-    s.gguf_arch = "llama";
-    s.head_dim = 8;
-    s.tied = true;
-    s.qkv_bias = s.o_bias = s.mlp_bias = true;
-    s.rope_theta = 500000.0;
-    s.rope_scaling = {{"rope_type", "llama3"},
-                      {"factor", 8.0},
-                      {"low_freq_factor", 1.0},
-                      {"high_freq_factor", 4.0},
-                      {"original_max_position_embeddings", 256}};
-    out.push_back(s);
-    // Mistral: a sliding window shorter than the prompt, linear rope scaling, head_dim wider
-    // than hidden / heads, untied.
-    s = DecoderSpec();
-    s.label = "mistral";
-    s.hf_class = "MistralForCausalLM";
-    s.gguf_arch = "llama";
-    s.head_dim = 12;
-    s.sliding_window = 4;
-    s.rope_scaling = {{"rope_type", "linear"}, {"factor", 2.0}};
-    out.push_back(s);
-    // Qwen2.5: q/k/v biases, tied.
-    s = DecoderSpec();
-    s.label = "qwen2";
-    s.hf_class = "Qwen2ForCausalLM";
-    s.gguf_arch = "qwen2";
-    s.qkv_bias = s.tied = true;
-    s.rope_theta = 1e6;
-    out.push_back(s);
-    // Qwen2 with its sliding window from layer max_window_layers on (HF only: llama.cpp's qwen2
-    // has no window, and released Qwen2.5 configs have use_sliding_window false).
-    s.label = "qwen2-window";
-    s.gguf_arch = "";
-    s.sliding_window = 3;
-    s.sliding_layers = {1, 2};
-    s.extra = {{"use_sliding_window", true}, {"max_window_layers", 1}};
-    out.push_back(s);
-    // Qwen3: q/k norms, head_dim independent of hidden / heads.
-    s = DecoderSpec();
-    s.label = "qwen3";
-    s.hf_class = "Qwen3ForCausalLM";
-    s.gguf_arch = "qwen3";
-    s.head_dim = 16;
-    s.tied = true;
-    s.rope_theta = 1e6;
-    out.push_back(s);
-    // Gemma 3: four norms, (1 + w) gains, scaled embeddings, query_pre_attn_scalar, GeGLU,
-    // sliding layers 0 and 1 with their own base and layer 2 global (pattern 3), soft-capping.
-    s = DecoderSpec();
-    s.label = "gemma3";
-    s.hf_class = "Gemma3ForCausalLM";
-    s.gguf_arch = "gemma3";
-    s.head_dim = 16;
-    s.kv_heads = 1;
-    s.tied = true;
-    s.rope_theta = 1e6;
-    s.rope_local_theta = 10000.0;
-    s.sliding_window = 3;
-    s.sliding_layers = {0, 1};
-    s.query_pre_attn_scalar = 16.0;  // head_dim, as in released Gemma 3 (llama.cpp assumes it)
-    s.final_softcap = 30.0;
-    s.extra = {{"sliding_window_pattern", 3}};
-    out.push_back(s);
-    // Hugging Face honours any query_pre_attn_scalar (Gemma 3 27B's is not its head_dim).
-    s.label = "gemma3-query-scale";
-    s.gguf_arch = "";
-    s.query_pre_attn_scalar = 24.0;
-    out.push_back(s);
-    // Phi-3: fused qkv_proj and gate_up_proj, partial rotary.
-    s = DecoderSpec();
-    s.label = "phi3";
-    s.hf_class = "Phi3ForCausalLM";
-    s.gguf_arch = "phi3";
-    s.partial_rotary = 0.5;
-    out.push_back(s);
-    return out;
+    return ps::test::modern_decoder_specs();
 }
 
 // The largest difference between the engine's last-position... every position's logits and the
@@ -201,6 +121,33 @@ class TestModernArchs : public QObject {
             QCOMPARE(m->config.head_dim(), s.hd());
             QCOMPARE(m->weights.rope_freq_factors != nullptr, s.label == "llama3");
         }
+    }
+
+    // A Llama 3.2-shaped model (random weights, small width) with Llama 3's real tokenizer.json:
+    // the prompt's tokens are the vocabulary's own, and the logits over all 128,256 match.
+    void llama3_with_its_real_tokenizer() {
+        PS_REQUIRE_SHARED(tokenizer, "tokenizers/llama3/tokenizer.json");
+        const json j = json::parse(std::ifstream(tokenizer));
+        const int vocab = static_cast<int>(j["model"]["vocab"].size() + j["added_tokens"].size());
+        QCOMPARE(vocab, 128256);
+        DecoderSpec s = specs()[0];
+        s.dim = 16;
+        s.hidden = 24;
+        s.layers = 2;
+        s.heads = 2;
+        s.kv_heads = 1;
+        const ps::test::HfWeights w = ps::test::random_decoder_weights(s, vocab, 11);
+        const std::string dir = path("llama3-real-tokenizer");
+        ps::test::write_hf_decoder(dir, s, w, "F32", tokenizer);
+        auto model = ps::load_model(dir);
+        // "Hello world" is two pieces of Llama 3's vocabulary: "Hello" and "Ġworld".
+        const int hello = j["model"]["vocab"]["Hello"], world = j["model"]["vocab"]["Ġworld"];
+        std::vector<int> ids = model->tokenizer->encode("Hello world");
+        if (!ids.empty() && ids.front() == 128000) ids.erase(ids.begin());  // <|begin_of_text|>
+        QCOMPARE(ids, (std::vector<int>{hello, world}));
+        const std::vector<double> ref = ps::test::naive_decoder_logits(s, w, ids);
+        const double err = relative_error(ps::forward(*model, ids), ref, vocab);
+        QVERIFY2(err < 1e-4, qPrintable(QString::number(err)));
     }
 
     void refusals_name_what_is_supported() {

@@ -37,15 +37,21 @@ struct DecoderSpec {
     int hd() const { return head_dim > 0 ? head_dim : dim / heads; }
 };
 
+// One small model of each architecture and feature: Llama 3 (llama3 RoPE scaling, biases, tied),
+// Mistral (sliding window, linear scaling, wide heads), Qwen2 (+ a windowed variant), Qwen3,
+// Gemma 3 (+ a query-scale variant), Phi-3; `gguf_arch` empty where GGUF has no such layout.
+std::vector<DecoderSpec> modern_decoder_specs();
+
 // Hugging Face tensors by name, values exactly representable in F16 (multiples of 2^-10), so
 // the F32 and F16 files hold the same numbers.
 using HfWeights = std::map<std::string, std::vector<float>>;
 HfWeights random_decoder_weights(const DecoderSpec& spec, int vocab, unsigned seed);
 
 nlohmann::json hf_decoder_config(const DecoderSpec& spec, int vocab);
-// config.json, model.safetensors ("F32" or "F16") and a SentencePiece tokenizer.json.
+// config.json, model.safetensors ("F32" or "F16") and a SentencePiece tokenizer.json, or a copy
+// of `tokenizer_json` (whose vocabulary the weights' embedding must match).
 void write_hf_decoder(const std::string& dir, const DecoderSpec& spec, const HfWeights& w,
-                      const std::string& dtype);
+                      const std::string& dtype, const std::string& tokenizer_json = "");
 // The same model as a GGUF file, matrices in F32 or F16 (norms and biases stay F32).
 void write_gguf_decoder(const std::string& path, const DecoderSpec& spec, const HfWeights& w,
                         bool f16);
