@@ -7,6 +7,7 @@
 
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
 #include <filesystem>
 #include <memory>
@@ -47,9 +48,10 @@ CommandSpec bench_spec() {
             {{"shape", "NAME",
               "a built-in shape with random weights: gpt2-124m, gpt2-tiny (written to a "
               "temporary Hugging Face directory and opened from it), llama-15m, llama-110m, "
-              "qwen2.5-0.5b, qwen3-0.6b, llama3.2-1b, gemma3-270m, smollm2-135m (in memory, "
-              "f32)"},
-             {"dtype", "f32|f16", "--shape gpt2-*: the written tensors' type (default f32)"},
+              "qwen2.5-0.5b, qwen3-0.6b, llama3.2-1b, gemma3-270m, smollm2-135m (in memory)"},
+             {"dtype", "f32|f16|q8_0|q4_k",
+              "--shape: the matrices' type (default f32; GPT-2 shapes f32 or f16). A matrix whose "
+              "rows are not whole Q4_K blocks falls back to Q8_0, as llama-quantize does"},
              {"f32-weights", "", "widen F16/BF16/quantized weights to f32 at load"},
              {"tokens", "T", "prompt length (default: 128, at most the context window)"},
              {"threads", "N", "threads to use (default: all cores)"},
@@ -177,11 +179,16 @@ int run_report(const Args& args) {
     std::optional<fs::path> temp_dir;
     const std::string shape = args.str("shape");
     if (!shape.empty() && random_model_config(shape).arch != Arch::Gpt2) {
-        if (args.has("dtype") && args.str("dtype") != "f32")
-            throw Error("bench: --dtype " + args.str("dtype") + " is for the GPT-2 shapes; '" +
-                        shape + "' is built in memory in f32");
-        model = make_random_model(shape);
-        label = shape + " (random weights, in memory)";
+        const std::string dtype = args.has("dtype") ? args.str("dtype") : "f32";
+        const std::pair<const char*, DType> types[] = {
+            {"f32", DType::F32}, {"f16", DType::F16}, {"q8_0", DType::Q8_0}, {"q4_k", DType::Q4_K}};
+        const auto it = std::find_if(std::begin(types), std::end(types),
+                                     [&](const auto& t) { return dtype == t.first; });
+        if (it == std::end(types))
+            throw Error("bench: --dtype must be f32, f16, q8_0 or q4_k for '" + shape + "', got '" +
+                        dtype + "'");
+        model = make_random_model(shape, 1, it->second);
+        label = shape + " (random weights, in memory, " + dtype + ")";
     } else {
         std::string path;
         if (!shape.empty()) {

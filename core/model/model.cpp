@@ -49,10 +49,16 @@ const float* Model::keep(std::vector<float> values) {
     return owned.back().data();
 }
 
+const uint8_t* Model::keep_raw(std::vector<uint8_t> bytes) {
+    owned_raw.push_back(std::move(bytes));
+    return owned_raw.back().data();
+}
+
 int64_t Model::owned_bytes() const {
     int64_t bytes = 0;
     for (const std::vector<float>& values : owned)
         bytes += static_cast<int64_t>(values.size() * sizeof(float));
+    for (const std::vector<uint8_t>& raw : owned_raw) bytes += static_cast<int64_t>(raw.size());
     return bytes;
 }
 

@@ -172,10 +172,12 @@ class Model {
     // Storage the pointers above point into.
     std::vector<std::unique_ptr<MappedFile>> files;
     std::vector<std::vector<float>> owned;
+    std::vector<std::vector<uint8_t>> owned_raw;  // encoded matrices built in memory
 
     // Keeps `values` alive for the model's lifetime and returns a pointer to them.
     const float* keep(std::vector<float> values);
-    // Bytes of f32 values the model holds beyond the file mappings (`owned`).
+    const uint8_t* keep_raw(std::vector<uint8_t> bytes);
+    // Bytes the model holds beyond the file mappings (`owned` and `owned_raw`).
     int64_t owned_bytes() const;
     // Whether some tensor is kept in the file's encoding rather than as f32.
     bool has_compact_tensors() const;

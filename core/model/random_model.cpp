@@ -4,6 +4,8 @@
 #include <random>
 
 #include "core/error.h"
+#include "core/model/compact_weights.h"
+#include "core/tensor/quantize.h"
 #include "core/tokenizer/unicode.h"
 
 namespace ps {
@@ -84,13 +86,15 @@ std::vector<std::string> random_model_shapes() {
             "qwen3-0.6b", "llama3.2-1b", "gemma3-270m", "smollm2-135m"};
 }
 
-std::unique_ptr<Model> make_random_model(const std::string& shape, uint64_t seed) {
+std::unique_ptr<Model> make_random_model(const std::string& shape, uint64_t seed, DType dtype) {
     auto model = std::make_unique<Model>();
     Config& c = model->config;
     c = random_model_config(shape);
     model->path = "random:" + shape;
     model->format = "random";
     model->name = shape + " (random weights)";
+    if (dtype != DType::F32 && c.arch == Arch::Gpt2)
+        throw Error("random model '" + shape + "': GPT-2 shapes are built in f32 only");
 
     std::mt19937_64 rng(seed);
     std::uniform_real_distribution<float> uniform(-0.035f, 0.035f);
@@ -111,11 +115,25 @@ std::unique_ptr<Model> make_random_model(const std::string& shape, uint64_t seed
             {name, std::move(shape_), DType::F32, kind, layer, count, count * 4, data});
         return data;
     };
+    // A matrix [rows, in]: f32, or encoded in `dtype` when its rows are whole blocks of it, else
+    // in the next type whose blocks fit (Q8_0, then F16), as llama-quantize falls back.
+    auto matrix = [&](const std::string& name, int rows, int in, ParamKind kind,
+                      int layer) -> StoredMatrix {
+        if (dtype == DType::F32) return {tensor(name, {rows, in}, kind, layer, 0.0f)};
+        DType type = dtype;
+        if (in % dtype_block_size(type) != 0) type = DType::Q8_0;
+        if (in % dtype_block_size(type) != 0) type = DType::F16;
+        const int64_t count = int64_t(rows) * in;
+        std::vector<float> values(static_cast<size_t>(count));
+        for (float& v : values) v = uniform(rng);
+        const uint8_t* raw = model->keep_raw(quantize(type, values.data(), count));
+        model->tensors.push_back(
+            {name, {rows, in}, type, kind, layer, count, encoded_bytes(type, count), nullptr, raw});
+        return {nullptr, raw, type};
+    };
     auto linear = [&](const std::string& name, int in, int out, int layer, bool bias) {
-        Linear l;
-        l.w = tensor(name + ".weight", {out, in}, ParamKind::Weight, layer, 0.0f);
-        l.in = in;
-        l.out = out;
+        Linear l =
+            linear_out_in(matrix(name + ".weight", out, in, ParamKind::Weight, layer), in, out);
         if (bias) l.b = tensor(name + ".bias", {out}, ParamKind::Bias, layer, 0.0f);
         return l;
     };
@@ -128,8 +146,11 @@ std::unique_ptr<Model> make_random_model(const std::string& shape, uint64_t seed
     };
 
     Weights& w = model->weights;
-    w.token_embedding =
-        tensor("token_embd.weight", {c.vocab_size, c.dim}, ParamKind::Embedding, -1, 0.0f);
+    const StoredMatrix embedding =
+        matrix("token_embd.weight", c.vocab_size, c.dim, ParamKind::Embedding, -1);
+    w.token_embedding = embedding.data;
+    w.token_embedding_raw = embedding.raw;
+    w.token_embedding_dtype = embedding.raw ? embedding.dtype : DType::F32;
     if (gpt2)
         w.position_embedding = tensor("position_embd.weight", {c.context_length, c.dim},
                                       ParamKind::Embedding, -1, 0.0f);
@@ -165,7 +186,7 @@ std::unique_ptr<Model> make_random_model(const std::string& shape, uint64_t seed
         L.ffn_down = linear(p + "ffn_down", c.hidden_dim, c.dim, l, gpt2);
     }
     norm("output_norm", -1, &w.final_norm, &w.final_norm_bias);
-    w.unembed = Linear{w.token_embedding, nullptr, c.dim, c.vocab_size, false, 0};
+    w.unembed = linear_out_in(embedding, c.dim, c.vocab_size);
 
     // Byte-level tokenizer: the 256 byte symbols, then unused tokens up to the vocabulary size.
     BpeVocab vocab;

@@ -20,6 +20,9 @@ Config random_model_config(const std::string& shape);
 // Weights uniform in [-0.035, 0.035] (std 0.02, as GPT-2's initialization), norm gains 1,
 // biases 0; a byte-level tokenizer padded with unused tokens to the vocabulary size.
 // Throws ps::Error for an unknown shape.
-std::unique_ptr<Model> make_random_model(const std::string& shape, uint64_t seed = 1);
+// With `dtype` F16, Q8_0 or Q4_K (not for the GPT-2 shapes) every matrix is kept encoded, as a
+// file of that type would be (core/tensor/quantize.h).
+std::unique_ptr<Model> make_random_model(const std::string& shape, uint64_t seed = 1,
+                                         DType dtype = DType::F32);
 
 }  // namespace ps

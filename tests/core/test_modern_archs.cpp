@@ -54,6 +54,9 @@ class TestModernArchs : public QObject {
         auto model = ps::load_model(where, options);
         const int vocab = model->config.vocab_size;
         const double err = relative_error(ps::forward(*model, ids_), ref, vocab);
+        qInfo("%s, %s%s: largest logit difference %.2e of the largest logit", s.label.c_str(),
+              QFileInfo(QString::fromStdString(where)).fileName().toUtf8().constData(),
+              options.f32_weights ? " (widened)" : "", err);
         QVERIFY2(err < 1e-4,
                  qPrintable(QString::fromStdString(s.label + " " + where + ": relative error " +
                                                    std::to_string(err))));
