@@ -163,6 +163,24 @@ void tokenizer_seeds(const fs::path& root) {
     c.add(std::string(1, char(1)) + std::string(reinterpret_cast<const char*>(ids), sizeof ids));
 }
 
+// fuzz_tokenizer_json: byte 0 bit 0 clear, a Split regex, a newline, then the text (Llama 3's and
+// Qwen2's patterns, and one that backtracks badly); bit 0 set, a whole tokenizer.json.
+void tokenizer_json_seeds(const fs::path& root) {
+    Corpus c = corpus(root, "fuzz_tokenizer_json");
+    const std::string llama3 =
+        R"((?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\r\n\p{L}\p{N}]?\p{L}+|\p{N}{1,3}| ?[^\s\p{L}\p{N}]+[\r\n]*|\s*[\r\n]+|\s+(?!\S)|\s+)";
+    const std::string qwen2 =
+        R"((?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\r\n\p{L}\p{N}]?\p{L}+|\p{N}| ?[^\s\p{L}\p{N}]+[\r\n]*|\s*[\r\n]+|\s+(?!\S)|\s+)";
+    const std::string text = "Hello WORLD, it's 12345 caf\xC3\xA9 \xE6\x88\x91\r\n\tend";
+    for (uint8_t flags : {0, 2, 4, 16, 32})
+        for (const std::string& pattern : {llama3, qwen2, std::string("(a+)+$")})
+            c.add(std::string(1, char(flags)) + pattern + "\n" + text);
+    c.add(std::string(1, char(1)) +
+          R"({"model": {"type": "BPE", "vocab": {"a": 0, "b": 1, "ab": 2}, "merges": ["a b"]},
+              "pre_tokenizer": {"type": "Split", "pattern": {"Regex": "\\s+"},
+              "behavior": "Isolated", "invert": false}})");
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -178,6 +196,7 @@ int main(int argc, char** argv) {
     safetensors_seeds(root, scratch);
     hf_seeds(root, scratch);
     tokenizer_seeds(root);
+    tokenizer_json_seeds(root);
     fs::remove_all(scratch);
     return 0;
 }
