@@ -96,6 +96,11 @@ void read_rope(Config& c, const ConfigReader& cfg, Arch arch) {
 // Which layers attend through a sliding window, as each configuration class derives it.
 void read_sliding_window(Config& c, const ConfigReader& cfg, Arch arch) {
     if (!cfg.has("sliding_window") || arch == Arch::Llama) return;
+    // Qwen2Config and Qwen3Config drop the window unless use_sliding_window, whatever the
+    // saved layer_types say.
+    if ((arch == Arch::Qwen2 || arch == Arch::Qwen3) &&
+        !cfg.boolean_or("use_sliding_window", false))
+        return;
     const int window = cfg.integer("sliding_window", 1, 1 << 24);
     std::vector<uint8_t> sliding(static_cast<size_t>(c.n_layers), 1);
     if (cfg.has("layer_types")) {
@@ -112,8 +117,7 @@ void read_sliding_window(Config& c, const ConfigReader& cfg, Arch arch) {
             sliding[l] = t == "sliding_attention";
         }
     } else if (arch == Arch::Qwen2 || arch == Arch::Qwen3) {
-        // Only with use_sliding_window, and only from layer max_window_layers on.
-        if (!cfg.boolean_or("use_sliding_window", false)) return;
+        // Only from layer max_window_layers on.
         const int first = cfg.integer_or("max_window_layers", c.n_layers, 0, 1 << 20);
         for (int l = 0; l < c.n_layers; ++l) sliding[static_cast<size_t>(l)] = l >= first;
     } else if (arch == Arch::Gemma3) {

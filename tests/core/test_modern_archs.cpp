@@ -153,6 +153,25 @@ class TestModernArchs : public QObject {
         QVERIFY2(err < 1e-4, qPrintable(QString::number(err)));
     }
 
+    // Qwen2Config sets the window to None without use_sliding_window, so saved layer_types that
+    // name sliding layers do not make them slide.
+    void qwen_window_needs_use_sliding_window() {
+        DecoderSpec s = specs()[3];  // qwen2-window
+        const ps::test::HfWeights w =
+            ps::test::random_decoder_weights(s, ps::test::decoder_vocab_size(), 4);
+        s.extra["use_sliding_window"] = false;
+        const std::string off = path("qwen2-window-off");
+        ps::test::write_hf_decoder(off, s, w, "F32");
+        auto m = ps::load_model(off);
+        for (int l = 0; l < m->config.n_layers; ++l) QCOMPARE(m->config.window(l), 0);
+        s.extra["use_sliding_window"] = true;
+        const std::string on = path("qwen2-window-on");
+        ps::test::write_hf_decoder(on, s, w, "F32");
+        auto slides = ps::load_model(on);
+        QCOMPARE(slides->config.window(0), 0);
+        QCOMPARE(slides->config.window(1), 3);
+    }
+
     void refusals_name_what_is_supported() {
         DecoderSpec s = specs()[0];
         const int vocab = ps::test::decoder_vocab_size();

@@ -114,14 +114,11 @@ void HeadGrid::setShape(int layers, int heads, const Config& config) {
     heads_ = heads;
     group_ = config.n_kv_heads > 0 && config.n_heads == heads ? heads / config.n_kv_heads : 1;
     message_->setVisible(false);
-    auto columns = QSharedPointer<QCPAxisTickerText>(new QCPAxisTickerText);
-    auto rows = QSharedPointer<QCPAxisTickerText>(new QCPAxisTickerText);
-    for (int h = 0; h < heads; ++h) columns->addTick(h, columnLabel(h));
-    // Sliding-window layers (Mistral, Gemma 3's local layers) are marked "⇤".
-    for (int l = 0; l < layers; ++l)
-        rows->addTick(-l, config.window(l) > 0 ? tr("⇤ L%1").arg(l) : tr("L%1").arg(l));
-    xAxis->setTicker(columns);
-    yAxis->setTicker(rows);
+    sliding_rows_.assign(static_cast<size_t>(layers), false);
+    for (int l = 0; l < layers; ++l) sliding_rows_[static_cast<size_t>(l)] = config.window(l) > 0;
+    label_step_ = column_step_ = 0;
+    setRowLabels(1);
+    setColumnLabels(1);
     // Lines between the groups of query heads that read the same key/value head.
     for (auto* line : group_lines_) removeItem(line);
     group_lines_.clear();
@@ -219,12 +216,41 @@ void HeadGrid::showScores(const AttentionStats& stats, const Config& config, Hea
 }
 
 // Square cells: the axis ranges are widened in the direction with room to spare, centred.
+// Labels every `step`-th layer "L<n>" ("⇤ L<n>" for a sliding-window layer: Mistral's, Gemma 3's
+// local ones), so that rows shorter than a line of text never print over each other.
+void HeadGrid::setRowLabels(int step) {
+    if (step == label_step_) return;
+    label_step_ = step;
+    auto rows = QSharedPointer<QCPAxisTickerText>(new QCPAxisTickerText);
+    for (int l = 0; l < layers_; ++l)
+        if (l % step == 0)
+            rows->addTick(
+                -l, sliding_rows_[static_cast<size_t>(l)] ? tr("⇤ L%1").arg(l) : tr("L%1").arg(l));
+    yAxis->setTicker(rows);
+}
+
+// The same for the heads: every `step`-th head's "h<n>" (and its key/value head).
+void HeadGrid::setColumnLabels(int step) {
+    if (step == column_step_) return;
+    column_step_ = step;
+    auto columns = QSharedPointer<QCPAxisTickerText>(new QCPAxisTickerText);
+    for (int h = 0; h < heads_; h += step) columns->addTick(h, columnLabel(h));
+    xAxis->setTicker(columns);
+}
+
 void HeadGrid::fitSquare() {
     if (layers_ == 0) return;
     for (int pass = 0; pass < 2; ++pass) {  // the first layout may move the axis rect
         const double w = std::max(axisRect()->width(), 40);
         const double h = std::max(axisRect()->height(), 40);
         const double unit = std::min(w / heads_, h / layers_);
+        const int line = QFontMetrics(yAxis->tickLabelFont()).height();
+        setRowLabels(std::max(1, static_cast<int>(std::ceil(line / unit))));
+        const QFontMetrics metrics(xAxis->tickLabelFont());
+        const int widest =
+            std::max(metrics.horizontalAdvance(columnLabel(heads_ - 1).section('\n', 0, 0)),
+                     metrics.horizontalAdvance(columnLabel(heads_ - 1).section('\n', -1)));
+        setColumnLabels(std::max(1, static_cast<int>(std::ceil((widest + 4) / unit))));
         const double cx = (heads_ - 1) / 2.0, cy = -(layers_ - 1) / 2.0;
         xAxis->setRange(cx - w / unit / 2, cx + w / unit / 2);
         yAxis->setRange(cy - h / unit / 2, cy + h / unit / 2);

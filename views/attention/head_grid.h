@@ -56,6 +56,8 @@ class HeadGrid : public QCustomPlot {
     void setShape(int layers, int heads, const Config& config);
     void fitSquare();
     int mapRow(int layer, int row) const;
+    void setRowLabels(int step);
+    void setColumnLabels(int step);
 
     QCPTextElement* title_;
     QCPColorMap* map_;
@@ -66,6 +68,9 @@ class HeadGrid : public QCustomPlot {
     std::vector<QCPItemStraightLine*> group_lines_;
     std::vector<QString> tips_;  // per head, layer-major
     int layers_ = 0;
+    std::vector<bool> sliding_rows_;  // per layer: attends through a sliding window
+    int label_step_ = 0;              // the row labels show every label_step_-th layer
+    int column_step_ = 0;             // and the column labels every column_step_-th head
     int heads_ = 0;
     int group_ = 1;  // query heads per kv head
     int thumb_ = 0;  // thumbnail side in cells; 0 in score mode
