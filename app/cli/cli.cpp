@@ -17,6 +17,7 @@
 #include "core/error.h"
 #include "core/formats/loader.h"
 #include "core/model/forward.h"
+#include "core/tokenizer/prompt.h"
 
 namespace ps {
 
@@ -37,11 +38,14 @@ const OptionSpec kText{"text", "T", "the prompt text"};
 const OptionSpec kIds{"ids", "1,2,3", "the prompt as token ids, used as given"};
 const OptionSpec kBos{"bos", "", "prepend BOS to --text (or to --ids)"};
 const OptionSpec kNoBos{"no-bos", "", "don't prepend BOS to --text (default: as the model says)"};
+const OptionSpec kChat{"chat", "",
+                       "wrap --text as a user message in the model's chat template, the "
+                       "assistant's turn opened (the template writes the BOS)"};
 
 }  // namespace
 
 const std::vector<OptionSpec>& prompt_options() {
-    static const std::vector<OptionSpec> options{kText,      kIds,        kBos,     kNoBos,
+    static const std::vector<OptionSpec> options{kText,      kIds,        kBos,     kNoBos, kChat,
                                                  kTokenizer, kF32Weights, kThreads, kJson};
     return options;
 }
@@ -60,12 +64,17 @@ std::unique_ptr<Model> open_model(const Args& args) {
 std::vector<int> prompt_ids(const Model& model, const Args& args) {
     if (args.has("text") == args.has("ids"))
         throw Error("give exactly one of --text T or --ids 1,2,3");
+    if (args.has("chat") && args.has("ids"))
+        throw Error("--chat wraps --text; it cannot wrap --ids");
     const Tokenizer& tok = *model.tokenizer;
     std::vector<int> ids;
     bool bos;
     if (args.has("ids")) {
         bos = args.has("bos");
         ids = args.ids("ids");
+    } else if (args.has("chat")) {
+        bos = args.has("bos");
+        ids = prompt_tokens(tok, {args.str("text"), true, ""});
     } else {
         bos = args.has("bos") || (tok.add_bos && !args.has("no-bos"));
         ids = tok.encode(args.str("text"));

@@ -154,7 +154,10 @@ json model_info_json(const Model& model) {
               {"vocab_size", tok.vocab_size()},
               {"bos_id", tok.bos_id},
               {"eos_id", tok.eos_id},
-              {"add_bos", tok.add_bos}}},
+              {"add_bos", tok.add_bos},
+              {"chat_template",
+               tok.chat_template.empty() ? json(nullptr) : json(tok.chat_template.text)},
+              {"chat_template_source", tok.chat_template.source}}},
             {"parameters", parameters},
             {"weights",
              {{"dtypes", storage.dtypes},
@@ -197,6 +200,14 @@ std::string model_info_text(const Model& model) {
         s += "\n";
     }
     s += "  weights: " + weight_storage(model).text() + "\n";
+    const ChatTemplate& chat = model.tokenizer->chat_template;
+    if (chat.empty()) {
+        s += "  chat template: none\n";
+    } else {
+        const long lines = 1 + std::count(chat.text.begin(), chat.text.end(), '\n');
+        s += "  chat template: " + chat.source + " (" + std::to_string(lines) +
+             " lines; --json shows it, --chat uses it)\n";
+    }
     for (const DTypeStorage& d : storage_per_dtype(model)) {
         std::snprintf(buf, sizeof buf, "    %-6s %5d tensors %14lld parameters %10.2f MB\n",
                       dtype_name(d.dtype), d.tensors, static_cast<long long>(d.parameters),

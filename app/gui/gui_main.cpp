@@ -44,6 +44,7 @@ struct GuiOptions : StartState {
     Theme theme = Theme::System;
     double font_scale = 1;
     bool f32_weights = false;
+    bool chat = false;  // --chat: the prompt wrapped in the model's chat template
 };
 
 // `--view walk` shows the whole window with the walk open, as the walk raises other views.
@@ -63,6 +64,7 @@ bool parse(const QApplication& app, GuiOptions& o) {
     parser.addHelpOption();
     parser.addPositionalArgument("model", "llama2.c .bin, .gguf, or a Hugging Face directory");
     parser.addOption({"prompt", "Prompt text.", "T"});
+    parser.addOption({"chat", "Wrap the prompt as a user message in the model's chat template."});
     parser.addOption(
         {"view", "Only this view in the screenshot (distribution, tokens, prompt).", "NAME"});
     parser.addOption({"size", "Window (or view) size, e.g. 1280x800.", "WxH"});
@@ -156,6 +158,7 @@ bool parse(const QApplication& app, GuiOptions& o) {
     }
     o.screenshot = parser.value("screenshot");
     o.f32_weights = parser.isSet("f32-weights");
+    o.chat = parser.isSet("chat");
     if (parser.isSet("size")) {
         const auto m = QRegularExpression("^(\\d+)x(\\d+)$").match(parser.value("size"));
         if (!m.hasMatch() || m.captured(1).toInt() < 100 || m.captured(2).toInt() < 100 ||
@@ -285,6 +288,8 @@ int run_gui(int argc, char** argv) {
                 .value("prompt",
                        "Once upon a time, there was a little girl named Lily. She went to the")
                 .toString());
+
+    session.setChatMode(o.chat);
 
     int exit_code = 0;
     std::unique_ptr<QWidget> detached;

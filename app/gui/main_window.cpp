@@ -15,6 +15,7 @@
 #include <QSettings>
 #include <QSplitter>
 #include <QStatusBar>
+#include <QVBoxLayout>
 
 #include "app/gui/presenter.h"
 #include "app/gui/samples.h"
@@ -28,6 +29,7 @@
 #include "views/layers/logit_lens_view.h"
 #include "views/layers/neurons_view.h"
 #include "views/parameters/parameters_view.h"
+#include "views/prompt/chat_bar.h"
 #include "views/prompt/context_banner.h"
 #include "views/prompt/model_warnings_banner.h"
 #include "views/prompt/prompt_editor.h"
@@ -68,7 +70,13 @@ MainWindow::MainWindow(Session* session, QWidget* parent)
     auto* tokens = new TokenStrip(session, this);
     auto* center = new QSplitter(Qt::Vertical, this);
     center->setObjectName("center");
-    center->addWidget(with_context_banner(session, prompt, this));  // banner: prompt too long
+    auto* prompt_area = new QWidget(this);
+    auto* prompt_layout = new QVBoxLayout(prompt_area);
+    prompt_layout->setContentsMargins(0, 0, 0, 0);
+    prompt_layout->setSpacing(0);
+    prompt_layout->addWidget(new ChatBar(session, prompt_area));  // models with a chat template
+    prompt_layout->addWidget(with_context_banner(session, prompt, prompt_area), 1);  // too long
+    center->addWidget(prompt_area);
     center->addWidget(tokens);
     center->setStretchFactor(0, 2);
     center->setStretchFactor(1, 3);

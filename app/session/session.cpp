@@ -1,5 +1,7 @@
 #include "app/session/session.h"
 
+#include "core/tokenizer/prompt.h"
+
 #include <algorithm>
 #include <chrono>
 #include <exception>
@@ -65,8 +67,10 @@ void Session::setModel(std::shared_ptr<const Model> model) {
     layer_analysis_.reset();
     distribution_.reset();
     position_ = -1;
+    reply_.clear();
     tokenize();
     emit modelChanged();
+    emit chatChanged();
     emit promptChanged();
     emit distributionChanged();
     analyzeNow();
@@ -77,19 +81,53 @@ void Session::setModel(std::shared_ptr<const Model> model) {
 
 void Session::tokenize() {
     tokens_.clear();
+    chat_error_.clear();
     if (!model_) return;
     const Tokenizer& tok = *model_->tokenizer;
     try {
-        tokens_ = tok.encode(prompt_.toStdString());
+        tokens_ = prompt_tokens(tok, {prompt_.toStdString(), chatMode(), reply_});
     } catch (...) {
-        emit error(what_of(std::current_exception()));
+        // A template that fails (raise_exception, unsupported construct) is shown where the
+        // chat switch is, not as a modal error on every keystroke.
+        const QString message = what_of(std::current_exception());
+        if (chatMode())
+            chat_error_ = message;
+        else
+            emit error(message);
     }
-    if (tok.add_bos && tok.bos_id >= 0) tokens_.insert(tokens_.begin(), tok.bos_id);
+}
+
+bool Session::chatAvailable() const {
+    return model_ && !model_->tokenizer->chat_template.empty();
+}
+
+void Session::setChatMode(bool on) {
+    if (on == chat_mode_) return;
+    chat_mode_ = on;
+    reply_.clear();
+    tokenize();
+    emit chatChanged();
+    emit promptChanged();
+    if (model_) analyzeNow();
+}
+
+QString Session::modelText() const {
+    if (!model_) return prompt_;
+    try {
+        return QString::fromStdString(
+            model_text(*model_->tokenizer, {prompt_.toStdString(), chatMode(), reply_}));
+    } catch (...) {
+        return {};
+    }
 }
 
 void Session::setPrompt(const QString& text) {
     if (text == prompt_) return;
     prompt_ = text;
+    if (!reply_.empty()) {  // a new question: the reply to the old one is gone
+        reply_.clear();
+        emit chatChanged();
+    }
     tokenize();
     emit promptChanged();
     if (model_) debounce_.start();
@@ -99,12 +137,19 @@ void Session::appendTokens(const std::vector<int>& ids) {
     if (!model_ || ids.empty()) return;
     const Tokenizer& tok = *model_->tokenizer;
     std::string bytes;
-    if (prompt_.isEmpty()) {
+    if (prompt_.isEmpty() && !chatMode()) {
         bytes = tok.decode(ids);  // drops SentencePiece's leading dummy space
     } else {
         for (int id : ids) bytes += tok.token_bytes(id);
     }
-    prompt_ += QString::fromUtf8(bytes);
+    if (chatMode()) {
+        // The model's answer belongs to its own turn, after the template's, not to the user's
+        // message.
+        reply_ += bytes;
+        emit chatChanged();
+    } else {
+        prompt_ += QString::fromUtf8(bytes);
+    }
     tokenize();
     emit promptChanged();
     analyzeNow();

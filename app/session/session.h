@@ -64,6 +64,20 @@ class Session : public QObject {
     // stays.
     void cancelAnalysis();
 
+    // --- chat --------------------------------------------------------------------------------
+    // Chat mode wraps the prompt as a user message in the model's chat template (the assistant's
+    // turn opened) and appends sampled tokens to the reply instead of the prompt, so an
+    // instruct model is looked at as it is used. Off by default, and meaningless (off) for a
+    // model without a template.
+    bool chatAvailable() const;
+    void setChatMode(bool on);
+    bool chatMode() const { return chat_mode_ && chatAvailable(); }
+    // The text tokens() encode: the prompt, or in chat mode the rendered template + reply.
+    QString modelText() const;
+    const std::string& reply() const { return reply_; }
+    // Why the template could not wrap the prompt (its raise_exception message...), else "".
+    const QString& chatError() const { return chat_error_; }
+
     // --- analysis ----------------------------------------------------------------------------
     // The latest finished analysis; while a new one runs it may lag behind tokens().
     const std::shared_ptr<const Trace>& trace() const { return trace_; }
@@ -115,6 +129,7 @@ class Session : public QObject {
     void modelChanged();
     void modelLoadFailed(const QString& path, const QString& message);  // current model kept
     void promptChanged();                                               // text and tokens
+    void chatChanged();  // chat mode, its availability or the reply
     void analysisStarted();
     void analysisReady();
     void layerAnalysisReady();  // layerAnalysis() of the current trace()
@@ -137,6 +152,9 @@ class Session : public QObject {
     QTimer debounce_;
     std::shared_ptr<const Model> model_;
     QString prompt_;
+    bool chat_mode_ = false;
+    std::string reply_;
+    QString chat_error_;
     std::vector<int> tokens_;
     std::shared_ptr<const Trace> trace_;
     std::shared_ptr<const LayerAnalysis> layer_analysis_;

@@ -94,8 +94,16 @@ GgufVocab read_gguf_vocab(const GgufFile& f) {
 
 std::unique_ptr<Tokenizer> make_gguf_tokenizer(const GgufFile& f) {
     GgufVocab v = read_gguf_vocab(f);
-    if (v.model == "llama") return make_spm_tokenizer(std::move(v.spm), f.path());
-    return make_bpe_tokenizer(std::move(v.bpe), f.path());
+    std::unique_ptr<Tokenizer> tok = v.model == "llama"
+                                         ? make_spm_tokenizer(std::move(v.spm), f.path())
+                                         : make_bpe_tokenizer(std::move(v.bpe), f.path());
+    if (std::optional<std::string> chat = f.opt_string("tokenizer.chat_template")) {
+        tok->chat_template.text = *chat;
+        tok->chat_template.source = f.path() + ": tokenizer.chat_template";
+        if (tok->bos_id >= 0) tok->chat_template.bos_token = tok->piece(tok->bos_id);
+        if (tok->eos_id >= 0) tok->chat_template.eos_token = tok->piece(tok->eos_id);
+    }
+    return tok;
 }
 
 std::unique_ptr<Tokenizer> load_gguf_tokenizer(const std::string& path) {

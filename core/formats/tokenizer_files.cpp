@@ -423,12 +423,57 @@ std::unique_ptr<Tokenizer> load_llama2c_tokenizer(const std::string& path, int v
     return make_spm_tokenizer(std::move(v), path);
 }
 
+// The chat template as transformers finds it: chat_template.jinja, else tokenizer_config.json's
+// chat_template (a string, or a list of {name, template} of which "default" is the one used).
+ChatTemplate read_chat_template(const fs::path& dir) {
+    ChatTemplate chat;
+    const fs::path file = dir / "chat_template.jinja";
+    if (fs::exists(file)) {
+        chat.text = read_file(file.string());
+        chat.source = file.string();
+        return chat;
+    }
+    const std::string config = (dir / "tokenizer_config.json").string();
+    if (!fs::exists(config)) return chat;
+    const json j = read_json(config);
+    const json* t = member(j, "chat_template");
+    if (!t || t->is_null()) return chat;
+    chat.source = config + ": chat_template";
+    if (t->is_string()) {
+        chat.text = t->get<std::string>();
+    } else if (t->is_array()) {
+        for (size_t i = 0; i < t->size(); ++i) {
+            const json& entry = (*t)[i];
+            const std::string field = "chat_template[" + std::to_string(i) + "]";
+            const json* name = entry.is_object() ? member(entry, "name") : nullptr;
+            const json* text = entry.is_object() ? member(entry, "template") : nullptr;
+            if (!name || !text) fail(config, field + " is not {\"name\": ..., \"template\": ...}");
+            if (as_string(*name, config, field + ".name") == "default") {
+                chat.text = as_string(*text, config, field + ".template");
+                chat.source = config + ": " + field;
+            }
+        }
+    } else {
+        fail(config, "chat_template is " + std::string(t->type_name()) +
+                         "; expected a string or a list of named templates");
+    }
+    return chat;
+}
+
+std::unique_ptr<Tokenizer> with_chat_template(std::unique_ptr<Tokenizer> tok, const fs::path& dir) {
+    tok->chat_template = read_chat_template(dir);
+    if (tok->bos_id >= 0) tok->chat_template.bos_token = tok->piece(tok->bos_id);
+    if (tok->eos_id >= 0) tok->chat_template.eos_token = tok->piece(tok->eos_id);
+    return tok;
+}
+
 std::unique_ptr<Tokenizer> load_hf_tokenizer(const std::string& dir) {
     const fs::path d(dir);
     try {
         if (fs::exists(d / "tokenizer.json"))
-            return tokenizer_json((d / "tokenizer.json").string(), d);
-        if (fs::exists(d / "vocab.json") && fs::exists(d / "merges.txt")) return gpt2_from_files(d);
+            return with_chat_template(tokenizer_json((d / "tokenizer.json").string(), d), d);
+        if (fs::exists(d / "vocab.json") && fs::exists(d / "merges.txt"))
+            return with_chat_template(gpt2_from_files(d), d);
     } catch (const json::exception& e) {  // a field of an unexpected JSON type
         fail(dir, std::string("unexpected tokenizer JSON content: ") + e.what());
     }

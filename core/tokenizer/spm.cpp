@@ -9,6 +9,7 @@
 
 #include "core/error.h"
 #include "core/tokenizer/internal.h"
+#include "core/tokenizer/pretokenize.h"
 #include "core/tokenizer/unicode.h"
 
 namespace ps {
@@ -66,7 +67,10 @@ class SpmTokenizer final : public Tokenizer {
     std::string decode(const std::vector<int>& ids) const override;
 
   private:
+    std::vector<int> encode_text(std::string_view text, bool space_prefix) const;
+
     std::vector<float> scores_;
+    std::optional<detail::AddedTokenMatcher> special_;  // control, user-defined, unknown
     detail::PieceMap text_ids_;        // pieces that text can spell: normal and user-defined
     std::vector<std::string> bytes_;   // token_bytes of each id
     std::array<int, 256> byte_ids_{};  // <0xNN> token of each byte; all -1 without byte tokens
@@ -136,6 +140,20 @@ SpmTokenizer::SpmTokenizer(SpmVocab v, const std::string& source) {
         }
     }
 
+    // Special tokens written in the text are those tokens, as llama.cpp tokenizes with
+    // parse_special (chat templates write "<start_of_turn>") and Hugging Face matches added
+    // tokens. They are matched by the text they stand for ("▁" as a space).
+    std::vector<AddedToken> special;
+    std::vector<std::string> special_text(v.pieces.size());
+    for (int id = 0; id < n; ++id) {
+        const TokenType t = v.types[id];
+        if (t != TokenType::Control && t != TokenType::UserDefined && t != TokenType::Unknown)
+            continue;
+        special.push_back({id});
+        special_text[id] = replace_all(v.pieces[id], kSpace, " ");
+    }
+    special_.emplace(std::move(special), special_text);
+
     kind_ = "spm";
     pieces_ = std::move(v.pieces);
     types_ = std::move(v.types);
@@ -149,9 +167,27 @@ SpmTokenizer::SpmTokenizer(SpmVocab v, const std::string& source) {
 
 std::vector<int> SpmTokenizer::encode(std::string_view text) const {
     unicode::require_utf8(text);
+    std::vector<int> ids;
+    // llama.cpp: the dummy prefix goes before text that starts the input or follows a special
+    // token.
+    bool after_special = true;
+    for (const detail::AddedTokenMatcher::Fragment& f : special_->split(text)) {
+        if (f.id >= 0) {
+            ids.push_back(f.id);
+            after_special = true;
+            continue;
+        }
+        const std::vector<int> part = encode_text(f.text, add_space_prefix_ && after_special);
+        ids.insert(ids.end(), part.begin(), part.end());
+        after_special = false;
+    }
+    return ids;
+}
+
+std::vector<int> SpmTokenizer::encode_text(std::string_view text, bool space_prefix) const {
     if (text.empty()) return {};
     const std::string normalized =
-        (add_space_prefix_ ? std::string(kSpace) : std::string()) + replace_all(text, " ", kSpace);
+        (space_prefix ? std::string(kSpace) : std::string()) + replace_all(text, " ", kSpace);
 
     std::vector<size_t> chars;
     for (size_t pos = 0; pos < normalized.size(); pos += chars.back())

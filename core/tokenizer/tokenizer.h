@@ -8,6 +8,8 @@
 #include <string_view>
 #include <vector>
 
+#include "core/tokenizer/chat_template.h"
+
 namespace ps {
 
 // Values as in GGUF's tokenizer.ggml.token_type.
@@ -47,6 +49,8 @@ class Tokenizer {
     int bos_id = -1;
     int eos_id = -1;
     bool add_bos = false;
+    // The model's chat template; bos_token and eos_token are filled in by the loader.
+    ChatTemplate chat_template;
 
   protected:
     std::string kind_;

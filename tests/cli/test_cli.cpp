@@ -9,7 +9,9 @@
 
 #include "core/formats/loader.h"
 #include "core/formats/safetensors.h"
+#include "core/formats/tokenizer_files.h"
 #include "core/model/forward.h"
+#include "tests/support/decoder_fixtures.h"
 #include "tests/support/shared_data.h"
 #include "tests/support/suite.h"
 
@@ -181,6 +183,38 @@ class TestCli : public QObject {
                 QVERIFY(j["peak_rss_mb"].get<double>() > j["file_mb"].get<double>());
             }
         }
+    }
+
+    // --chat wraps --text in the model's chat template, whose text (BOS included) is then
+    // tokenized as given; info names the template.
+    void chat_wraps_text_in_the_template() {
+        QTemporaryDir dir;
+        const std::string path = dir.filePath("chat").toStdString();
+        const ps::test::DecoderSpec spec = ps::test::modern_decoder_specs().front();
+        ps::test::write_hf_decoder(
+            path, spec, ps::test::random_decoder_weights(spec, ps::test::decoder_vocab_size(), 1),
+            "F32");
+        std::ofstream(path + "/chat_template.jinja")
+            << "{{ bos_token }}{% for m in messages %}<{{ m.role }}>{{ m.content }}{% endfor %}"
+               "{% if add_generation_prompt %}<bot>{% endif %}";
+        const std::string bos = ps::load_hf_tokenizer(path)->chat_template.bos_token;
+        const QString m = QString::fromStdString(path);
+        const json chat = run_json({"tokenize", m, "--text", "the cat", "--chat"});
+        const json plain = run_json({"tokenize", m, "--no-bos", "--text",
+                                     QString::fromStdString(bos + "<user>the cat<bot>")});
+        QVERIFY(!chat["ids"].empty());
+        QCOMPARE(chat["ids"], plain["ids"]);
+        ps::test::CliResult info = run_cli({"info", m});
+        QVERIFY2(info.out.contains("chat template: " + QByteArray::fromStdString(path) +
+                                   "/chat_template.jinja (1 lines"),
+                 info.out.constData());
+        PS_REQUIRE_SHARED(model, "models/stories260K/stories260K.bin");
+        ps::test::CliResult none =
+            run_cli({"tokenize", QString::fromStdString(model), "--text", "a", "--chat"});
+        QCOMPARE(none.exit_code, 1);
+        QVERIFY2(none.err.contains("no chat template"), none.err.constData());
+        ps::test::CliResult ids = run_cli({"tokenize", m, "--ids", "1", "--chat"});
+        QVERIFY2(ids.err.contains("--chat wraps --text"), ids.err.constData());
     }
 
     void errors_are_one_line_and_non_zero() {

@@ -10,6 +10,7 @@
 #include <sstream>
 
 #include "core/formats/safetensors.h"
+#include "tests/support/chat_template_cases.h"
 #include "tests/support/gguf_tiny.h"
 #include "tests/support/quant_ref.h"
 #include "tests/support/random_gpt2.h"
@@ -181,6 +182,13 @@ void tokenizer_json_seeds(const fs::path& root) {
               "behavior": "Isolated", "invert": false}})");
 }
 
+// fuzz_chat_template: every construct of test_chat_template's cases, and a runaway loop.
+void chat_template_seeds(const fs::path& root) {
+    Corpus c = corpus(root, "fuzz_chat_template");
+    for (const ps::test::ChatCase& chat : ps::test::kChatCases) c.add(std::string(chat.source));
+    c.add(std::string("{% for i in range(1000000) %}{{ i }}{% endfor %}"));
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -197,6 +205,7 @@ int main(int argc, char** argv) {
     hf_seeds(root, scratch);
     tokenizer_seeds(root);
     tokenizer_json_seeds(root);
+    chat_template_seeds(root);
     fs::remove_all(scratch);
     return 0;
 }
