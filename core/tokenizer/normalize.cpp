@@ -52,7 +52,8 @@ std::string unicode_normalize(std::string_view text, NormalizerStep::Kind kind,
 // Byte length of the White_Space run at the start (or, with `from_end`, the end) of `text`.
 size_t white_space_run(std::string_view text, bool from_end) {
     std::vector<size_t> starts;
-    for (size_t pos = 0; pos < text.size(); pos += unicode::sequence_length(text, pos))
+    for (size_t pos = 0; pos < text.size();
+         pos += std::max<size_t>(1, unicode::sequence_length(text, pos)))
         starts.push_back(pos);
     starts.push_back(text.size());
     size_t run = 0;
@@ -142,7 +143,9 @@ AddedTokenMatcher::AddedTokenMatcher(std::vector<AddedToken> tokens,
     : by_first_byte_(256) {
     for (const AddedToken& t : tokens) {
         const std::string& text = pieces.at(static_cast<size_t>(t.id));
-        if (text.empty()) continue;  // matches nothing
+        // Empty text matches nothing; text that is not UTF-8 (a llama2.c piece may be any
+        // bytes) can't be typed, and could match inside a character of valid text.
+        if (text.empty() || unicode::first_invalid_byte(text) != std::string_view::npos) continue;
         by_first_byte_[static_cast<unsigned char>(text[0])].push_back({text, t});
     }
     for (auto& list : by_first_byte_)

@@ -2,6 +2,7 @@
 // gets a "▁" dummy prefix and its spaces become "▁"; starting from single characters, the
 // adjacent pair whose concatenation is a vocabulary piece with the highest score is merged
 // until no pair is a piece; characters that are not pieces fall back to <0xNN> byte tokens.
+#include <algorithm>
 #include <array>
 #include <cmath>
 #include <cstdio>
@@ -191,7 +192,7 @@ std::vector<int> SpmTokenizer::encode_text(std::string_view text, bool space_pre
 
     std::vector<size_t> chars;
     for (size_t pos = 0; pos < normalized.size(); pos += chars.back())
-        chars.push_back(unicode::sequence_length(normalized, pos));
+        chars.push_back(std::max<size_t>(1, unicode::sequence_length(normalized, pos)));
 
     // Merge the pair whose concatenation scores highest: rank = -score.
     const auto pair_rank = [&](std::string_view left,

@@ -5,7 +5,8 @@ namespace ps::test {
 
 inline constexpr long kChatCaseNow = 1764770000;
 
-inline constexpr const char* kChatCaseContext = R"jinja({"messages": [{"role": "system", "content": "Be brief."}, {"role": "user", "content": "Hi \"you\""}, {"role": "assistant", "content": "  Hello!\n"}, {"role": "user", "content": "Tell me a joke."}], "add_generation_prompt": true, "bos_token": "<s>", "eos_token": "</s>", "tools": [{"type": "function", "function": {"name": "get_weather", "parameters": {"city": "str", "n": 3, "f": 1.5, "ok": true, "x": null}}}]})jinja";
+inline constexpr const char* kChatCaseContext =
+    R"jinja({"messages": [{"role": "system", "content": "Be brief."}, {"role": "user", "content": "Hi \"you\""}, {"role": "assistant", "content": "  Hello!\n"}, {"role": "user", "content": "Tell me a joke."}], "add_generation_prompt": true, "bos_token": "<s>", "eos_token": "</s>", "tools": [{"type": "function", "function": {"name": "get_weather", "parameters": {"city": "str", "n": 3, "f": 1.5, "ok": true, "x": null}}}]})jinja";
 
 struct ChatCase {
     const char* name;
@@ -14,8 +15,7 @@ struct ChatCase {
 };
 
 inline constexpr ChatCase kChatCases[] = {
-    {"text and output",
-     R"jinja(Hello {{ bos_token }}{{ messages[1].role }}!)jinja",
+    {"text and output", R"jinja(Hello {{ bos_token }}{{ messages[1].role }}!)jinja",
      R"jinja(Hello <s>user!)jinja"},
     {"trim_blocks and lstrip_blocks",
      R"jinja({% for m in messages %}
@@ -111,21 +111,17 @@ b' | indent(2) }})jinja",
      R"jinja({% set d = {'x': 1, 'y': [1, 2], 0: 'zero'} %}{{ d.keys() | list }} {{ d.values() | list }} {{ d.get('x') }} {{ d.get('z', 'no') }} {{ d.get('z') }} {{ d[0] }} {{ d['y'][1] }} {{ 'x' in d }} {{ 0 in d }})jinja",
      R"jinja(['x', 'y', 0] [1, [1, 2], 'zero'] 1 no None zero 2 True True)jinja"},
     {"string concatenation and filters bind tighter",
-     R"jinja({{ 'A' + messages[2].content | trim + 'B' }})jinja",
-     R"jinja(AHello!B)jinja"},
+     R"jinja({{ 'A' + messages[2].content | trim + 'B' }})jinja", R"jinja(AHello!B)jinja"},
     {"nested loops",
      R"jinja({% for a in [1, 2] %}{% for b in 'xy' %}{{ a }}{{ b }}{{ loop.index }}{% endfor %}{{ loop.index }} {% endfor %})jinja",
      R"jinja(1x11y21 2x12y22 )jinja"},
-    {"raw block",
-     R"jinja({% raw %}{{ not evaluated }}{% endraw %}!)jinja",
+    {"raw block", R"jinja({% raw %}{{ not evaluated }}{% endraw %}!)jinja",
      R"jinja({{ not evaluated }}!)jinja"},
     {"generation block",
      R"jinja({% for m in messages %}{% if m.role == 'assistant' %}{% generation %}{{ m.content }}{% endgeneration %}{% endif %}{% endfor %})jinja",
      R"jinja(  Hello!
 )jinja"},
-    {"strftime_now",
-     R"jinja({{ strftime_now('%Y') | length }})jinja",
-     R"jinja(4)jinja"},
+    {"strftime_now", R"jinja({{ strftime_now('%Y') | length }})jinja", R"jinja(4)jinja"},
     {"chatml",
      R"jinja({% for message in messages %}{{'<|im_start|>' + message['role'] + '
 ' + message['content'] + '<|im_end|>' + '

@@ -7,6 +7,7 @@ Run from the repository root after changing a case: python3 tests/support/chat_t
 import datetime
 import json
 import pathlib
+import subprocess
 from jinja2 import nodes
 from jinja2.ext import Extension
 from jinja2.sandbox import ImmutableSandboxedEnvironment
@@ -100,6 +101,7 @@ def main():
     lines += ["};", "", "}  // namespace ps::test", ""]
     out = pathlib.Path(__file__).with_name("chat_template_cases.h")
     out.write_text("\n".join(lines), encoding="utf-8")
+    subprocess.run(["clang-format", "-i", str(out)], check=True)  # as CI checks every file
 
 
 if __name__ == "__main__":
