@@ -269,7 +269,9 @@ bool MainWindow::restoreLayoutState(const QByteArray& state) {
 }
 
 void MainWindow::resetLayout() {
+    presenter_->leave();  // the presented view first goes home
     restoreState(default_state_, kLayoutVersion);
+    findChild<QSplitter*>("center")->setSizes({80, 120});
 }
 
 void MainWindow::saveLayout() const {

@@ -7,7 +7,6 @@
 #include <QKeyEvent>
 #include <QLabel>
 #include <QMenu>
-#include <QShortcut>
 #include <QSplitter>
 #include <QVBoxLayout>
 
@@ -217,20 +216,10 @@ bool Presenter::present(const QString& name) {
     caption_->setTextFormat(Qt::RichText);
     caption_->hide();
     layout->addWidget(caption_);  // the view goes in between (takeView)
-    // Leaving, and the walk's keys (a presentation clicker sends Page Up / Page Down).
-    connect(new QShortcut(QKeySequence(Qt::Key_Escape), stage_), &QShortcut::activated, this,
-            &Presenter::leave);
-    // A focused control that claims Escape first (a spin box) and then ignores it passes the
-    // key up to the window: leave then too.
-    stage_->installEventFilter(this);
-    connect(new QShortcut(QKeySequence(Qt::Key_PageDown), stage_), &QShortcut::activated, this,
-            [this] {
-                if (walk_ && caption_->isVisible()) walk_->next();
-            });
-    connect(new QShortcut(QKeySequence(Qt::Key_PageUp), stage_), &QShortcut::activated, this,
-            [this] {
-                if (walk_ && caption_->isVisible()) walk_->back();
-            });
+    // Leaving, and the walk's keys (a presentation clicker sends Page Up / Page Down), are
+    // caught before any widget of the stage sees them: a focused scroll area would otherwise
+    // scroll on Page Down, and a spin box claim Escape.
+    qApp->installEventFilter(this);
     takeView(name);
     ring_ = new PointerRing(stage_);
     stage_->showFullScreen();
@@ -242,17 +231,37 @@ bool Presenter::present(const QString& name) {
 bool Presenter::takeView(const QString& name) {
     QWidget* view = window_->view(name);
     if (!view || !stage_) return false;
-    home_dock_ = qobject_cast<QDockWidget*>(view->parentWidget());
-    home_splitter_ = qobject_cast<QSplitter*>(view->parentWidget());
-    home_index_ = home_splitter_ ? home_splitter_->indexOf(view) : -1;
-    home_sizes_ = home_splitter_ ? home_splitter_->sizes() : QList<int>();
+    auto* placeholder = new QLabel(tr("Shown in presentation mode (Esc returns it)"));
+    placeholder->setObjectName("presentationPlaceholder");
+    placeholder->setAlignment(Qt::AlignCenter);
+    placeholder->setSizePolicy(view->sizePolicy());
+    placeholder->setMinimumSize(view->minimumSize());
+    placeholder->resize(view->size());
+    QWidget* parent = view->parentWidget();
+    auto* dock = qobject_cast<QDockWidget*>(parent);
+    const QString title = dock ? dock->windowTitle() : explanation_title("view-" + name);
+    if (dock) {
+        dock->setWidget(placeholder);
+    } else if (auto* splitter = qobject_cast<QSplitter*>(parent)) {
+        splitter->replaceWidget(splitter->indexOf(view), placeholder);  // keeps the sizes
+    } else if (parent && parent->layout()) {
+        delete parent->layout()->replaceWidget(view, placeholder);
+    } else {
+        delete placeholder;
+        return false;
+    }
+    placeholder_ = placeholder;
     presented_ = name;
     current_ = name;
     auto* layout = static_cast<QVBoxLayout*>(stage_->layout());
     layout->insertWidget(1, view, 1);
     view->show();
-    const QString title =
-        home_dock_ ? home_dock_->windowTitle() : explanation_title("view-" + name);
+    // The keys go to the stage (Escape, the walk's keys) or to the presented view, never to
+    // a widget left behind in the main window.
+    if (view->focusPolicy() != Qt::NoFocus)
+        view->setFocus();
+    else
+        stage_->setFocus();
     stage_title_->setText(
         tr("%1    ·    Esc leave   Ctrl +/− text   Alt+↑↓ layer   Alt+←→ head   Ctrl+←→ position")
             .arg(title));
@@ -263,15 +272,21 @@ bool Presenter::takeView(const QString& name) {
 
 void Presenter::returnView() {
     QWidget* view = window_->view(presented_);
-    if (!view) return;
-    if (home_dock_) {
-        home_dock_->setWidget(view);
-    } else if (home_splitter_) {
-        home_splitter_->insertWidget(home_index_, view);
-        home_splitter_->setSizes(home_sizes_);
+    presented_.clear();
+    QWidget* placeholder = placeholder_;
+    placeholder_ = nullptr;
+    if (!view || !placeholder) return;
+    QWidget* parent = placeholder->parentWidget();
+    if (auto* dock = qobject_cast<QDockWidget*>(parent)) {
+        dock->setWidget(view);
+    } else if (auto* splitter = qobject_cast<QSplitter*>(parent)) {
+        splitter->replaceWidget(splitter->indexOf(placeholder), view);
+    } else if (parent && parent->layout()) {
+        delete parent->layout()->replaceWidget(placeholder, view);
     }
     view->show();
-    presented_.clear();
+    placeholder->hide();
+    placeholder->deleteLater();
 }
 
 void Presenter::leave() {
@@ -281,17 +296,26 @@ void Presenter::leave() {
     stage_ = nullptr;
     ring_ = nullptr;
     stage_title_ = caption_ = nullptr;
+    qApp->removeEventFilter(this);
     stage->hide();
-    stage->deleteLater();  // may be inside one of its shortcuts' signals
+    stage->deleteLater();  // may be inside one of its key events
     window_->activateWindow();
     emit presentationChanged(false);
 }
 
 bool Presenter::eventFilter(QObject* watched, QEvent* event) {
-    if (watched == stage_ && event->type() == QEvent::KeyPress &&
-        static_cast<QKeyEvent*>(event)->key() == Qt::Key_Escape) {
-        leave();
-        return true;
+    auto* widget = qobject_cast<QWidget*>(watched);
+    if (stage_ && widget && widget->window() == stage_ && event->type() == QEvent::KeyPress) {
+        const int key = static_cast<QKeyEvent*>(event)->key();
+        const bool walking = walk_ && caption_ && caption_->isVisible();
+        if (key == Qt::Key_Escape) {
+            leave();
+            return true;
+        }
+        if (walking && (key == Qt::Key_PageDown || key == Qt::Key_PageUp)) {
+            key == Qt::Key_PageDown ? walk_->next() : walk_->back();
+            return true;
+        }
     }
     return QObject::eventFilter(watched, event);
 }

@@ -15,7 +15,6 @@ class QAction;
 class QDockWidget;
 class QLabel;
 class QMenu;
-class QSplitter;
 class QWidget;
 
 namespace ps {
@@ -85,10 +84,9 @@ class Presenter : public QObject {
     QLabel* stage_title_ = nullptr;
     QLabel* caption_ = nullptr;
     QString presented_;
-    QPointer<QDockWidget> home_dock_;
-    QPointer<QSplitter> home_splitter_;
-    int home_index_ = -1;
-    QList<int> home_sizes_;
+    // Holds the presented view's place in the main window (its dock, splitter or layout),
+    // size and all, so that leaving puts the view back exactly where it was.
+    QPointer<QWidget> placeholder_;
 };
 
 }  // namespace ps
