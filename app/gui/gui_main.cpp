@@ -44,7 +44,8 @@ struct GuiOptions : StartState {
     Theme theme = Theme::System;
     double font_scale = 1;
     bool f32_weights = false;
-    bool chat = false;  // --chat: the prompt wrapped in the model's chat template
+    bool chat = false;    // --chat: the prompt wrapped in the model's chat template
+    bool lesson = false;  // --lesson: the walk panel with the lesson's seven steps
 };
 
 // `--view walk` shows the whole window with the walk open, as the walk raises other views.
@@ -85,7 +86,8 @@ bool parse(const QApplication& app, GuiOptions& o) {
                       "Compare view columns, e.g. \"t=0.5;t=1.5,k=40\" (keys t, k, p, m, order).",
                       "SETTINGS"});
     parser.addOption({"position", "Initially selected token position (default: the last).", "P"});
-    parser.addOption({"walk-step", "With --view walk: the guided walk's step (default 1).", "N"});
+    parser.addOption({"walk-step", "With --view walk or --lesson: the step (default 1).", "N"});
+    parser.addOption({"lesson", "Opens the lesson: seven steps for a class (View > Lesson)."});
     parser.addOption({"theme", "Theme: system, light (high contrast) or dark.", "NAME"});
     parser.addOption({"font-scale", "Text size factor (default 1).", "X"});
     parser.addOption({"f32-weights",
@@ -127,6 +129,13 @@ bool parse(const QApplication& app, GuiOptions& o) {
     o.has_selection = any_set({"layer", "head", "neuron", "position"});
     o.prompt = parser.value("prompt");
     o.view = parser.value("view");
+    o.lesson = parser.isSet("lesson");
+    if (o.lesson && !o.view.isEmpty() && o.view != "walk") {
+        std::fprintf(stderr, "error: --lesson shows the whole window; it takes no --view %s\n",
+                     qPrintable(o.view));
+        return false;
+    }
+    if (o.lesson) o.view = "walk";
     double layer, head, neuron, position, compare_step;
     if (!number("layer", 0, 0, 10000, &layer) || !number("head", 0, 0, 10000, &head) ||
         !number("neuron", 0, 0, 1e6, &neuron) ||
@@ -279,7 +288,10 @@ int run_gui(int argc, char** argv) {
                         params->showStep(-1);
                     }
                 }
-            if (o.view == "walk") window.presenter()->startWalk(o.walk_step - 1);
+            if (o.lesson)
+                window.presenter()->startLesson(o.walk_step - 1);
+            else if (o.view == "walk")
+                window.presenter()->startWalk(o.walk_step - 1);
         },
         Qt::SingleShotConnection);
     if (!o.has_prompt)

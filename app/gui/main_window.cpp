@@ -270,6 +270,7 @@ bool MainWindow::restoreLayoutState(const QByteArray& state) {
 
 void MainWindow::resetLayout() {
     presenter_->leave();  // the presented view first goes home
+    presenter_->endLesson();
     restoreState(default_state_, kLayoutVersion);
     findChild<QSplitter*>("center")->setSizes({80, 120});
 }

@@ -8,6 +8,7 @@
 #include <QLabel>
 #include <QMenu>
 #include <QSplitter>
+#include <QTimer>
 #include <QVBoxLayout>
 
 #include "app/gui/main_window.h"
@@ -41,7 +42,13 @@ void Presenter::setWalk(GuidedWalk* walk, QDockWidget* dock) {
     connect(walk, &GuidedWalk::updated, this, &Presenter::updateCaption);
     // Closing the walk takes its frame away.
     connect(dock->toggleViewAction(), &QAction::toggled, this, [this](bool on) {
-        if (!on) frame_->frame(nullptr);
+        if (on) return;
+        frame_->frame(nullptr);
+        // The lesson's layout goes with it; later, not inside the hiding (which may be the
+        // window closing: then this presenter is gone first and nothing happens).
+        QTimer::singleShot(0, this, [this] {
+            if (window_->isVisible() && walk_dock_ && !walk_dock_->isVisible()) endLesson();
+        });
     });
 }
 
@@ -76,6 +83,39 @@ void Presenter::startWalk(int step) {
         Qt::SingleShotConnection);
 }
 
+void Presenter::startLesson(int step) {
+    if (!walk_) return;
+    if (!walk_->lesson()) layout_before_lesson_ = window_->layoutState();
+    walk_->setLesson(true);
+    startWalk(step);
+}
+
+void Presenter::endLesson() {
+    if (!walk_ || !walk_->lesson()) return;
+    walk_->setLesson(false);
+    const bool walk_open = walk_dock_->isVisible();
+    window_->restoreLayoutState(layout_before_lesson_);
+    walk_dock_->setVisible(walk_open);
+    layout_before_lesson_.clear();
+}
+
+void Presenter::layOutLessonStep(const QString& view_name) {
+    // Only what the step is about: the walk, the prompt and its tokens, and the step's view,
+    // wide enough to read from the back of the room.
+    QDockWidget* shown = qobject_cast<QDockWidget*>(window_->view(view_name)->parentWidget());
+    for (QDockWidget* d : window_->findChildren<QDockWidget*>())
+        if (d != walk_dock_ && d != shown && !d->isFloating()) d->hide();
+    if (!shown) return;
+    shown->show();
+    shown->raise();
+    const Qt::DockWidgetArea area = window_->dockWidgetArea(shown);
+    if (area == Qt::RightDockWidgetArea)
+        window_->resizeDocks({walk_dock_.data(), shown}, {300, (window_->width() - 300) * 60 / 100},
+                             Qt::Horizontal);
+    else if (area == Qt::BottomDockWidgetArea)
+        window_->resizeDocks({shown}, {window_->height() * 65 / 100}, Qt::Vertical);
+}
+
 QWidget* Presenter::highlighted() const {
     return frame_->target();
 }
@@ -90,6 +130,8 @@ void Presenter::showStep(int index) {
             returnView();
             takeView(step.view);
         }
+    } else if (walk_->lesson()) {
+        layOutLessonStep(step.view);
     } else if (auto* dock = qobject_cast<QDockWidget*>(view->parentWidget())) {
         dock->show();
         dock->raise();
@@ -117,8 +159,14 @@ QAction* Presenter::action(QMenu* menu, const QString& text, const QList<QKeySeq
 
 void Presenter::addMenus(QMenu* view_menu) {
     view_menu->addSeparator();
-    QAction* walk = view_menu->addAction(tr("&Follow the Prompt (guided walk)"), this,
-                                         [this] { startWalk(walk_ ? walk_->current() : 0); });
+    QAction* lesson = view_menu->addAction(tr("&Lesson (seven steps for a class)"), this,
+                                           [this] { startLesson(); });
+    lesson->setObjectName("lessonAction");
+    lesson->setShortcut(QKeySequence(Qt::Key_F7));
+    QAction* walk = view_menu->addAction(tr("&Follow the Prompt (guided walk)"), this, [this] {
+        endLesson();
+        startWalk(walk_ ? walk_->current() : 0);
+    });
     walk->setObjectName("followPromptAction");
     walk->setShortcut(QKeySequence(Qt::Key_F6));
     QAction* present = action(view_menu, tr("&Presentation Mode"),

@@ -4,6 +4,7 @@
 // window, which gives it the walk and adds its menu entries.
 #pragma once
 
+#include <QByteArray>
 #include <QKeySequence>
 #include <QList>
 #include <QObject>
@@ -35,6 +36,10 @@ class Presenter : public QObject {
     void setWalk(GuidedWalk* walk, QDockWidget* dock);
     // Shows the walk and goes to `step` (once the current prompt is analyzed).
     void startWalk(int step = 0);
+    // The same with the lesson's seven steps (GuidedWalk::setLesson).
+    void startLesson(int step = 0);
+    // Back to the full walk and the layout from before the lesson (also when the walk closes).
+    void endLesson();
     // The widget the walk's frame is on (null: none).
     QWidget* highlighted() const;
 
@@ -65,6 +70,7 @@ class Presenter : public QObject {
 
   private:
     void showStep(int index);
+    void layOutLessonStep(const QString& view_name);
     bool takeView(const QString& name);
     void returnView();
     void updateCaption();
@@ -77,6 +83,7 @@ class Presenter : public QObject {
     QPointer<QDockWidget> walk_dock_;
     HighlightFrame* frame_;
     QString current_ = "distribution";
+    QByteArray layout_before_lesson_;
 
     // Presentation mode: the window, the view in it and where that view came from.
     QWidget* stage_ = nullptr;

@@ -18,17 +18,33 @@ QString samples_dir() {
     return {};
 }
 
+namespace {
+
+// What a sample directory opens: itself when it is a Hugging Face directory (config.json),
+// else its one checkpoint (a .gguf, or a llama2.c .bin that is not its tokenizer).
+QString sample_model(const QString& dir) {
+    if (QFileInfo::exists(dir + "/config.json")) return dir;
+    QStringList models;
+    for (const QFileInfo& f : QDir(dir).entryInfoList({"*.gguf", "*.bin"}, QDir::Files, QDir::Name))
+        if (!f.fileName().startsWith("tok")) models << f.absoluteFilePath();
+    return models.size() == 1 ? models.first() : QString();
+}
+
+}  // namespace
+
 QStringList sample_names() {
     const QString dir = samples_dir();
     if (dir.isEmpty()) return {};
     QStringList names;
     for (const QString& name : QDir(dir).entryList(QDir::Dirs | QDir::NoDotAndDotDot, QDir::Name))
-        if (QFileInfo::exists(dir + "/" + name + "/config.json")) names << name;
+        if (!sample_model(dir + "/" + name).isEmpty()) names << name;
     return names;
 }
 
 QString sample_path(const QString& name) {
-    return samples_dir() + "/" + name;
+    const QString dir = samples_dir() + "/" + name;
+    const QString model = sample_model(dir);
+    return model.isEmpty() ? dir : model;
 }
 
 QString default_sample() {

@@ -22,6 +22,8 @@ const char* removed_by_name(RemovedBy r) {
             return "top_p";
         case RemovedBy::MinP:
             return "min_p";
+        case RemovedBy::Greedy:
+            return "greedy";
         case RemovedBy::None:
             break;
     }
@@ -202,7 +204,7 @@ Distribution apply_sampling(const float* logits, int vocab_size, const SamplingS
 
     if (s.temperature == 0.0f) {  // greedy
         d.kept = 1;
-        mark_removed(d, 1, n, RemovedBy::TopK);
+        mark_removed(d, 1, n, RemovedBy::Greedy);
         d.p_final[d.ranked[0]] = 1.0f;
         d.entropy_final_bits = 0;
         return d;

@@ -35,9 +35,10 @@
 namespace ps {
 
 enum class SamplingOrder { HuggingFace, LlamaCpp };
-enum class RemovedBy : uint8_t { None, TopK, TopP, MinP };
+// Greedy: temperature 0 keeps only the top token (no filter removed the others).
+enum class RemovedBy : uint8_t { None, TopK, TopP, MinP, Greedy };
 
-// nullptr for None, else "top_k", "top_p", "min_p".
+// nullptr for None, else "top_k", "top_p", "min_p", "greedy".
 const char* removed_by_name(RemovedBy r);
 // "hf" / "llamacpp" and back (nullptr / false for anything else).
 const char* sampling_order_name(SamplingOrder o);

@@ -149,7 +149,9 @@ class TestSampling : public QObject {
                 expect_final(d, {0, 1, 0, 0});
                 QCOMPARE(d.kept, 1);
                 QCOMPARE(d.entropy_final_bits, 0.0);
-                for (int id : {0, 2, 3}) QCOMPARE(d.removed_by[id], RemovedBy::TopK);
+                // Temperature 0 is greedy, not a top-k filter (top-k = 1 is one).
+                const RemovedBy by = s.temperature == 0 ? RemovedBy::Greedy : RemovedBy::TopK;
+                for (int id : {0, 2, 3}) QCOMPARE(d.removed_by[id], by);
                 QCOMPARE(d.removed_by[1], RemovedBy::None);
                 QCOMPARE(sample_token(d, 0.999), 1);
             }

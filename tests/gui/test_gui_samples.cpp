@@ -31,7 +31,11 @@ class TestGuiSamples : public QObject {
         const QStringList names = sample_names();
         QVERIFY2(names.contains("stories"), qPrintable(samples_dir()));
         QVERIFY(names.contains("sort"));
+        QVERIFY(names.contains("stories260K"));
         QVERIFY(default_sample().endsWith("/stories"));
+        // stories260K opens through its checkpoint (its tokenizer is found beside it).
+        QVERIFY(sample_path("stories260K").endsWith("/stories260K/stories260K.bin"));
+        QVERIFY(sample_path("stories").endsWith("/stories"));
     }
 
     void each_sample_opens_and_counts_its_parameters() {
@@ -41,7 +45,7 @@ class TestGuiSamples : public QObject {
             s.setPrompt("Once upon a time");
             s.openModel(sample_path(name));
             QVERIFY2(changed.wait(20000), qPrintable(name));
-            QCOMPARE(s.model()->config.arch, Arch::Gpt2);
+            QCOMPARE(s.model()->config.arch, name == "stories260K" ? Arch::Llama : Arch::Gpt2);
             const int64_t total = s.model()->totals().total();
             QCOMPARE(total, parameter_formula(s.model()->config).value);
             QTRY_VERIFY_WITH_TIMEOUT(s.trace() && s.trace()->ids == s.tokens(), 20000);
@@ -53,6 +57,24 @@ class TestGuiSamples : public QObject {
                 QJsonDocument::fromJson(info.out).object()["parameters"].toObject();
             QCOMPARE(static_cast<int64_t>(parameters["total"].toInteger()), total);
         }
+    }
+
+    void stories260k_is_karpathys_with_its_licence() {
+        // The shipped copy is the file the reference engines ran (../shared), byte for byte,
+        // with the MIT licence and the attribution it requires.
+        for (const char* file : {"stories260K.bin", "tok512.bin"}) {
+            PS_REQUIRE_SHARED(reference, QString("models/stories260K/") + file);
+            QFile a(QString::fromStdString(reference)), b(samples_dir() + "/stories260K/" + file);
+            QVERIFY(a.open(QIODevice::ReadOnly) && b.open(QIODevice::ReadOnly));
+            QVERIFY2(a.readAll() == b.readAll(), file);
+        }
+        QFile licence(samples_dir() + "/stories260K/LICENSE");
+        QVERIFY(licence.open(QIODevice::ReadOnly));
+        const QByteArray text = licence.readAll();
+        QVERIFY(text.startsWith("MIT License") && text.contains("Copyright (c) 2023 Andrej"));
+        QFile readme(samples_dir() + "/stories260K/README.md");
+        QVERIFY(readme.open(QIODevice::ReadOnly));
+        QVERIFY(readme.readAll().contains("https://github.com/karpathy/llama2.c"));
     }
 
     void file_menu_lists_the_samples() {

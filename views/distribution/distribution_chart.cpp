@@ -49,6 +49,8 @@ DistributionChart::DistributionChart(QWidget* parent) : QCustomPlot(parent) {
     raw_removed_[1] = addBars(tr("removed by top-p"), kRemoved, QBrush(kRemoved, Qt::FDiagPattern));
     raw_removed_[2] =
         addBars(tr("removed by min-p"), kRemoved, QBrush(kRemoved, Qt::DiagCrossPattern));
+    raw_removed_[3] =
+        addBars(tr("not the top token (T = 0)"), kRemoved, QBrush(kRemoved, Qt::Dense6Pattern));
     final_ = addBars(tr("final p (sampled from)"), kFinal, kFinal);
 
     cumulative_ = addGraph(xAxis, yAxis2);
@@ -98,7 +100,8 @@ QCPBars* DistributionChart::addBars(const QString& name, const QColor& fill, con
 }
 
 void DistributionChart::clear(const QString& message) {
-    for (QCPBars* b : {raw_kept_, raw_removed_[0], raw_removed_[1], raw_removed_[2], final_})
+    for (QCPBars* b :
+         {raw_kept_, raw_removed_[0], raw_removed_[1], raw_removed_[2], raw_removed_[3], final_})
         b->data()->clear();
     cumulative_->data()->clear();
     // As in show(), the legend keeps the final bars' key: QCustomPlot sizes the legend's column,
@@ -133,7 +136,7 @@ void DistributionChart::show(const Distribution& d, const Tokenizer& tok, int n,
         return;
     }
     n = std::clamp(n, 1, static_cast<int>(d.ranked.size()));
-    QVector<double> raw_k, raw_v, rem_k[3], rem_v[3], fin_k, fin_v, cum_k, cum_v;
+    QVector<double> raw_k, raw_v, rem_k[4], rem_v[4], fin_k, fin_v, cum_k, cum_v;
     auto ticker = QSharedPointer<QCPAxisTickerText>(new QCPAxisTickerText);
     tips_.assign(static_cast<size_t>(n), QString());
     ids_.assign(d.ranked.begin(), d.ranked.begin() + n);
@@ -173,7 +176,10 @@ void DistributionChart::show(const Distribution& d, const Tokenizer& tok, int n,
                 .arg(token_details(tok, id))
                 .arg(raw, 0, 'g', 4)
                 .arg(fin, 0, 'g', 4)
-                .arg(reason ? tr("<br><i>removed by %1</i>").arg(reason) : QString());
+                .arg(why == RemovedBy::Greedy
+                         ? tr("<br><i>temperature 0 keeps only the top token</i>")
+                     : reason ? tr("<br><i>removed by %1</i>").arg(reason)
+                              : QString());
     }
     // The legend lists what is drawn, always in the same order.
     legend->clearItems();
@@ -182,7 +188,7 @@ void DistributionChart::show(const Distribution& d, const Tokenizer& tok, int n,
         if (!k.isEmpty()) b->addToLegend();
     };
     set(raw_kept_, raw_k, raw_v);
-    for (int r = 0; r < 3; r++) set(raw_removed_[r], rem_k[r], rem_v[r]);
+    for (int r = 0; r < 4; r++) set(raw_removed_[r], rem_k[r], rem_v[r]);
     set(final_, fin_k, fin_v);
     final_->addToLegend();
     cumulative_->setData(cum_k, cum_v, true);

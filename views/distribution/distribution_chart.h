@@ -46,7 +46,7 @@ class DistributionChart : public QCustomPlot {
     void fitTickLabels();
 
     QCPBars* raw_kept_;
-    QCPBars* raw_removed_[3];  // top-k, top-p, min-p
+    QCPBars* raw_removed_[4];  // top-k, top-p, min-p, greedy
     QCPBars* final_;
     QCPGraph* cumulative_;
     QCPItemStraightLine* top_p_line_;

@@ -1,16 +1,19 @@
 #include "views/walk/guided_walk.h"
 
+#include <QCheckBox>
 #include <QComboBox>
 #include <QHBoxLayout>
 #include <QKeyEvent>
 #include <QLabel>
 #include <QPushButton>
 #include <QTextBrowser>
+#include <QTimer>
 #include <QVBoxLayout>
 
 #include "app/session/session.h"
 #include "views/walk/explanations.h"
 #include "views/walk/help_button.h"
+#include "views/walk/lesson_steps.h"
 
 namespace ps {
 
@@ -54,6 +57,15 @@ GuidedWalk::GuidedWalk(Session* session, QWidget* parent) : QWidget(parent), ses
     next_->setToolTip(tr("next step (Right, Page Down, Space)"));
     auto* hint = new QLabel(tr("← → keys"), this);
     hint->setEnabled(false);
+    unlock_ = new QCheckBox(tr("Clicks in the views move the lesson"), this);
+    unlock_->setObjectName("lessonUnlock");
+    unlock_->setToolTip(
+        tr("In a lesson, clicks in the views do not move what the lesson "
+           "shows, unless this is on"));
+    unlock_->setFocusPolicy(Qt::NoFocus);
+    unlock_->hide();
+    dials_ = new QTimer(this);
+    dials_->setInterval(1500);
 
     auto* top = new QHBoxLayout;
     top->addWidget(progress_);
@@ -69,6 +81,7 @@ GuidedWalk::GuidedWalk(Session* session, QWidget* parent) : QWidget(parent), ses
     layout->addWidget(title_);
     layout->addWidget(numbers_);
     layout->addWidget(explanation_, 1);
+    layout->addWidget(unlock_);
     layout->addLayout(buttons);
     setMinimumWidth(240);
 
@@ -76,6 +89,12 @@ GuidedWalk::GuidedWalk(Session* session, QWidget* parent) : QWidget(parent), ses
     connect(next_, &QPushButton::clicked, this, &GuidedWalk::next);
     connect(jump_, &QComboBox::activated, this, [this](int index) { go(index); });
     connect(session_, &Session::modelChanged, this, &GuidedWalk::rebuild);
+    connect(session_, &Session::selectionChanged, this, &GuidedWalk::holdLessonSelection);
+    // A new prompt (Sample appended a token): the lesson picks its head and neuron again.
+    connect(session_, &Session::analysisReady, this, [this] {
+        if (lesson_ && !unlocked() && currentStep()) applyStep();
+    });
+    connect(dials_, &QTimer::timeout, this, &GuidedWalk::turnDial);
     for (auto signal : {&Session::analysisReady, &Session::selectionChanged,
                         &Session::distributionChanged, &Session::samplingChanged})
         connect(session_, signal, this, &GuidedWalk::refresh);
@@ -87,7 +106,10 @@ const WalkStep* GuidedWalk::currentStep() const {
 }
 
 void GuidedWalk::rebuild() {
-    steps_ = session_->model() ? walk_steps(session_->model()->config) : std::vector<WalkStep>();
+    const Model* model = session_->model().get();
+    steps_ = !model    ? std::vector<WalkStep>()
+             : lesson_ ? lesson_steps(model->config)
+                       : walk_steps(model->config);
     current_ = std::clamp(current_, 0, std::max(0, stepCount() - 1));
     const QSignalBlocker block(jump_);
     jump_->clear();
@@ -99,9 +121,67 @@ void GuidedWalk::rebuild() {
 void GuidedWalk::go(int index) {
     if (steps_.empty()) return;
     current_ = std::clamp(index, 0, stepCount() - 1);
-    select_for_step(steps_[size_t(current_)], *session_);
+    applyStep();
+    animateSampling(lesson_ && steps_[size_t(current_)].kind == WalkStepKind::Sampling);
     refresh();
     emit stepChanged(current_);
+}
+
+void GuidedWalk::applyStep() {
+    applying_ = true;
+    if (lesson_) session_->selectPosition(-1);  // the lesson predicts after the last token
+    select_for_step(steps_[size_t(current_)], *session_);
+    applying_ = false;
+}
+
+void GuidedWalk::setLesson(bool on) {
+    if (on == lesson_) return;
+    animateSampling(false);
+    lesson_ = on;
+    unlock_->setVisible(on);
+    unlock_->setChecked(false);
+    current_ = 0;
+    rebuild();
+}
+
+void GuidedWalk::setUnlocked(bool unlocked) {
+    unlock_->setChecked(unlocked);
+}
+
+bool GuidedWalk::unlocked() const {
+    return unlock_->isChecked();
+}
+
+void GuidedWalk::holdLessonSelection() {
+    if (!lesson_ || applying_ || unlocked() || !currentStep() || !isVisible()) return;
+    // Re-applying the step gives the same selection, so this does not loop.
+    const int before[] = {session_->position(), session_->layer(), session_->head(),
+                          session_->neuron()};
+    applyStep();
+    const int after[] = {session_->position(), session_->layer(), session_->head(),
+                         session_->neuron()};
+    if (!std::equal(std::begin(before), std::end(before), std::begin(after))) refresh();
+}
+
+void GuidedWalk::turnDial() {
+    const std::vector<SamplingSettings> sequence = lesson_sampling_sequence();
+    SamplingSettings s = sequence[size_t(dial_++) % sequence.size()];
+    if (saved_sampling_) s.order = saved_sampling_->order;
+    session_->setSampling(s);
+}
+
+void GuidedWalk::animateSampling(bool on) {
+    if (on == dials_->isActive()) return;
+    if (on) {
+        saved_sampling_ = session_->sampling();
+        dial_ = 0;
+        dials_->start();
+        turnDial();  // the first setting at once
+    } else {
+        dials_->stop();
+        if (saved_sampling_) session_->setSampling(*saved_sampling_);
+        saved_sampling_.reset();
+    }
 }
 
 QString GuidedWalk::titleText() const {

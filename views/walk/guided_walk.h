@@ -6,11 +6,15 @@
 #pragma once
 
 #include <QWidget>
+#include <optional>
 #include <vector>
 
+#include "core/sampling/sampling.h"
 #include "views/walk/walk_steps.h"
 
+class QCheckBox;
 class QComboBox;
+class QTimer;
 class QLabel;
 class QPushButton;
 class QTextBrowser;
@@ -32,6 +36,15 @@ class GuidedWalk : public QWidget {
     void next() { go(current_ + 1); }
     void back() { go(current_ - 1); }
 
+    // The lesson (lesson_steps.h) instead of the full walk. In a lesson the selection is the
+    // lesson's — the last token, the picked head and neuron — and stray clicks in the views are
+    // undone until the presenter unlocks them; the sampling step turns the dials itself and
+    // puts the user's settings back when left.
+    void setLesson(bool on);
+    bool lesson() const { return lesson_; }
+    void setUnlocked(bool unlocked);
+    bool unlocked() const;
+
     // What the panel shows (tests, the presentation caption).
     QString titleText() const;
     QString numbersText() const;      // rich text
@@ -47,6 +60,10 @@ class GuidedWalk : public QWidget {
   private:
     void rebuild();
     void refresh();
+    void holdLessonSelection();  // undoes a stray click (locked lesson)
+    void applyStep();
+    void animateSampling(bool on);
+    void turnDial();
 
     Session* session_;
     std::vector<WalkStep> steps_;
@@ -58,6 +75,12 @@ class GuidedWalk : public QWidget {
     QTextBrowser* explanation_;
     QPushButton* back_;
     QPushButton* next_;
+    QCheckBox* unlock_;
+    bool lesson_ = false;
+    bool applying_ = false;  // the walk itself is moving the selection
+    QTimer* dials_;          // the sampling step's animation
+    int dial_ = 0;
+    std::optional<SamplingSettings> saved_sampling_;  // the user's, while the step turns them
 };
 
 }  // namespace ps

@@ -11,6 +11,7 @@
 #include "core/model/forward.h"
 #include "core/sampling/sampling.h"
 #include "core/tokenizer/tokenizer.h"
+#include "views/walk/lesson_steps.h"
 #include "views/widgets/token_text.h"
 
 namespace ps {
@@ -372,6 +373,17 @@ void select_for_step(const WalkStep& step, Session& session) {
     // The final norm reads the last layer's output: the layer views show that one.
     if (step.kind == WalkStepKind::FinalNorm && session.model())
         session.selectHead(session.model()->config.n_layers - 1, session.head());
+    // The lesson's head and neuron steps pick theirs from the trace.
+    const auto& picked_from = session.trace();
+    if (step.layer < 0 && picked_from && picked_from->ids == session.tokens()) {
+        if (step.kind == WalkStepKind::Attention) {
+            const PickedHead h = pick_head(*picked_from);
+            if (h.layer >= 0) session.selectHead(h.layer, h.head);
+        } else if (step.kind == WalkStepKind::Mlp) {
+            const PickedNeuron n = pick_neuron(*picked_from, session.position());
+            if (n.layer >= 0) session.selectNeuron(n.layer, n.neuron);
+        }
+    }
     if (step.layer < 0) return;
     if (step.kind == WalkStepKind::Mlp) {
         const auto& trace = session.trace();
@@ -392,15 +404,21 @@ QString step_numbers(const WalkStep& step, const Session& s) {
     if (!s.model() || !trace || trace->ids != s.tokens() || trace->ids.empty()) return QString();
     const int p = s.position();
     if (step.layer >= static_cast<int>(trace->layers.size())) return QString();
+    // The lesson's picked head or neuron: why it was picked, then what it computed.
+    const QString picked = lesson_numbers(step, s);
+    const int layer = step.layer >= 0 ? step.layer : s.layer();
     switch (step.kind) {
         case WalkStepKind::Tokens:
             return tokens_text(s, *trace, p);
         case WalkStepKind::Embeddings:
             return embeddings_text(s, *trace, p);
         case WalkStepKind::Attention:
-            return attention_text(s, *trace, p, step.layer);
+            return (picked.isEmpty() ? "" : picked + "<br>") + attention_text(s, *trace, p, layer);
         case WalkStepKind::Mlp:
-            return mlp_text(s, *trace, p, step.layer);
+            return (picked.isEmpty() ? "" : picked + "<br>") + mlp_text(s, *trace, p, layer);
+        case WalkStepKind::LayersPath:
+        case WalkStepKind::Sampling:
+            return picked;
         case WalkStepKind::FinalNorm:
             return final_norm_text(s, *trace, p);
         case WalkStepKind::Logits:

@@ -25,12 +25,14 @@ enum class WalkStepKind {
     TopK,
     TopP,
     MinP,
-    Chosen
+    Chosen,
+    LayersPath,  // the lesson: "the other layers do the same"
+    Sampling     // the lesson: temperature, top-k and top-p moved by the step itself
 };
 
 struct WalkStep {
     WalkStepKind kind = WalkStepKind::Tokens;
-    int layer = -1;  // Attention and Mlp steps
+    int layer = -1;  // Attention and Mlp steps; -1 there: the lesson picks (lesson_steps.h)
     QString title;   // "Layer 2 · attention"
     QString view;    // the view to raise, by MainWindow::view name
     QString target;  // objectName of the part of the view to frame; empty: the whole view
