@@ -16,6 +16,7 @@
 #include "app/gui/samples.h"
 #include "app/session/session.h"
 #include "tests/support/gui_session.h"
+#include "tests/support/gui_window.h"
 #include "tests/support/shared_data.h"
 #include "tests/support/suite.h"
 #include "views/walk/guided_walk.h"
@@ -81,18 +82,8 @@ class TestGuiLesson : public QObject {
 
   private slots:
     void initTestCase() {
-        QStandardPaths::setTestModeEnabled(true);
-        QCoreApplication::setOrganizationName("ParamScopeTest");
-        session_ = std::make_unique<Session>();
-        window_ = std::make_unique<MainWindow>(session_.get());
-        window_->resetLayout();
-        window_->resize(1280, 720);
-        window_->show();
-        QVERIFY(QTest::qWaitForWindowExposed(window_.get()));
-        session_->setPrompt(kPrompt);
-        QVERIFY(sample_names().contains("stories260K"));
-        QVERIFY(ps::test::open_and_wait(*session_, sample_path("stories260K")));
-        QTRY_VERIFY_WITH_TIMEOUT(settled(*session_), 30000);
+        QVERIFY(ps::test::open_main_window(session_, window_, QSize(1280, 720), kPrompt,
+                                           sample_path("stories260K")));
     }
 
     void cleanupTestCase() {

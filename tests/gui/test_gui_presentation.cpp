@@ -15,6 +15,7 @@
 #include "app/gui/samples.h"
 #include "app/session/session.h"
 #include "tests/support/gui_session.h"
+#include "tests/support/gui_window.h"
 #include "tests/support/suite.h"
 #include "views/walk/guided_walk.h"
 
@@ -88,17 +89,9 @@ class TestGuiPresentation : public QObject {
 
   private slots:
     void initTestCase() {
-        QStandardPaths::setTestModeEnabled(true);
-        QCoreApplication::setOrganizationName("ParamScopeTest");
-        session_ = std::make_unique<Session>();
-        window_ = std::make_unique<MainWindow>(session_.get());
-        window_->resetLayout();
-        window_->resize(1400, 860);
-        window_->show();
-        QVERIFY(QTest::qWaitForWindowExposed(window_.get()));
-        session_->setPrompt("Once upon a time, there was a little girl named Lily.");
-        QVERIFY(ps::test::open_and_wait(*session_, ps::test::stories()));
-        QTRY_VERIFY_WITH_TIMEOUT(settled(*session_), 30000);
+        QVERIFY(ps::test::open_main_window(session_, window_, QSize(1400, 860),
+                                           "Once upon a time, there was a little girl named Lily.",
+                                           ps::test::stories()));
     }
 
     void cleanupTestCase() {

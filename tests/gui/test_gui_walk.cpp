@@ -25,6 +25,7 @@
 #include "app/session/session.h"
 #include "core/formats/safetensors.h"
 #include "tests/support/gui_session.h"
+#include "tests/support/gui_window.h"
 #include "tests/support/shared_data.h"
 #include "tests/support/suite.h"
 #include "views/distribution/distribution_chart.h"
@@ -137,20 +138,8 @@ class TestGuiWalk : public QObject {
 
   private slots:
     void initTestCase() {
-        QStandardPaths::setTestModeEnabled(true);
-        QCoreApplication::setOrganizationName("ParamScopeTest");
-        session_ = std::make_unique<Session>();
-        window_ = std::make_unique<MainWindow>(session_.get());
-        window_->resetLayout();
-        window_->resize(1400, 860);
-        window_->show();
-        window_->activateWindow();
-        QVERIFY(QTest::qWaitForWindowExposed(window_.get()));
-        QSignalSpy changed(session_.get(), &Session::modelChanged);
-        session_->setPrompt(kPrompt);
-        window_->openModel(sample_path("stories"));
-        QVERIFY(changed.wait(30000));
-        QTRY_VERIFY_WITH_TIMEOUT(settled(*session_), 30000);
+        QVERIFY(ps::test::open_main_window(session_, window_, QSize(1400, 860), kPrompt,
+                                           sample_path("stories")));
     }
 
     void cleanupTestCase() {
