@@ -44,8 +44,9 @@ struct GuiOptions : StartState {
     Theme theme = Theme::System;
     double font_scale = 1;
     bool f32_weights = false;
-    bool chat = false;    // --chat: the prompt wrapped in the model's chat template
-    bool lesson = false;  // --lesson: the walk panel with the lesson's seven steps
+    bool chat = false;       // --chat: the prompt wrapped in the model's chat template
+    bool lesson = false;     // --lesson: the walk panel with the lesson's seven steps
+    bool classroom = false;  // --classroom: the Classroom display preset
 };
 
 // `--view walk` shows the whole window with the walk open, as the walk raises other views.
@@ -90,6 +91,9 @@ bool parse(const QApplication& app, GuiOptions& o) {
     parser.addOption({"lesson", "Opens the lesson: seven steps for a class (View > Lesson)."});
     parser.addOption({"theme", "Theme: system, light (high contrast) or dark.", "NAME"});
     parser.addOption({"font-scale", "Text size factor (default 1).", "X"});
+    parser.addOption({"classroom",
+                      "The Classroom display: high contrast, large text, thick lines (then "
+                      "--theme and --font-scale, if given, override its parts)."});
     parser.addOption({"f32-weights",
                       "Widen F16/BF16/quantized weights to f32 at load (4 bytes "
                       "per parameter) instead of keeping them as stored."});
@@ -130,6 +134,7 @@ bool parse(const QApplication& app, GuiOptions& o) {
     o.prompt = parser.value("prompt");
     o.view = parser.value("view");
     o.lesson = parser.isSet("lesson");
+    o.classroom = parser.isSet("classroom");
     if (o.lesson && !o.view.isEmpty() && o.view != "walk") {
         std::fprintf(stderr, "error: --lesson shows the whole window; it takes no --view %s\n",
                      qPrintable(o.view));
@@ -223,6 +228,14 @@ void arm_screenshot(Session& session, MainWindow& window, const GuiOptions& o, i
         wait->start(50);
         QObject::connect(wait, &QTimer::timeout, &window, [&session, &window, o, finish, wait] {
             if (session.analyzing()) return;
+            // A lesson step shows fewer views than the window had at start: it takes the asked
+            // size again, laid out on the next turn.
+            if (o.lesson && o.size.isValid() && window.size() != o.size &&
+                !wait->property("resized").toBool()) {
+                wait->setProperty("resized", true);
+                window.resize(o.size);
+                return;
+            }
             wait->deleteLater();
             QWidget* target = whole_window(o.view) ? &window : window.view(o.view);
             const QPixmap shot = target->grab();
@@ -272,6 +285,7 @@ int run_gui(int argc, char** argv) {
         compare && !o.compare.empty())
         compare->setColumnSettings(o.compare);
     if (!screenshot) window.sessionFiles()->setAutosavePath(autosave_path());
+    if (o.classroom) Appearance::instance().setClassroom(true);
     if (o.theme != Theme::System) Appearance::instance().setTheme(o.theme);
     if (o.font_scale != 1) Appearance::instance().setFontScale(o.font_scale);
     // The comparison step and the walk apply to the first model opened.

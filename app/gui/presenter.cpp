@@ -85,6 +85,7 @@ void Presenter::startWalk(int step) {
 
 void Presenter::startLesson(int step) {
     if (!walk_) return;
+    window_->installEventFilter(this);  // a resized window lays the step out again
     if (!walk_->lesson()) layout_before_lesson_ = window_->layoutState();
     walk_->setLesson(true);
     startWalk(step);
@@ -92,6 +93,7 @@ void Presenter::startLesson(int step) {
 
 void Presenter::endLesson() {
     if (!walk_ || !walk_->lesson()) return;
+    window_->removeEventFilter(this);
     walk_->setLesson(false);
     const bool walk_open = walk_dock_->isVisible();
     window_->restoreLayoutState(layout_before_lesson_);
@@ -106,14 +108,14 @@ void Presenter::layOutLessonStep(const QString& view_name) {
     for (QDockWidget* d : window_->findChildren<QDockWidget*>())
         if (d != walk_dock_ && d != shown && !d->isFloating()) d->hide();
     if (!shown) return;
+    // On the right, full height: under the prompt (the distribution's place) its controls
+    // would leave its chart a sliver at projector sizes. endLesson() puts it back.
+    if (window_->dockWidgetArea(shown) != Qt::RightDockWidgetArea)
+        window_->addDockWidget(Qt::RightDockWidgetArea, shown);
     shown->show();
     shown->raise();
-    const Qt::DockWidgetArea area = window_->dockWidgetArea(shown);
-    if (area == Qt::RightDockWidgetArea)
-        window_->resizeDocks({walk_dock_.data(), shown}, {300, (window_->width() - 300) * 60 / 100},
-                             Qt::Horizontal);
-    else if (area == Qt::BottomDockWidgetArea)
-        window_->resizeDocks({shown}, {window_->height() * 65 / 100}, Qt::Vertical);
+    window_->resizeDocks({walk_dock_.data(), shown}, {300, (window_->width() - 300) * 72 / 100},
+                         Qt::Horizontal);
 }
 
 QWidget* Presenter::highlighted() const {
@@ -193,6 +195,15 @@ void Presenter::addMenus(QMenu* view_menu) {
             if (a->objectName() == QString("theme-") + theme_name(Appearance::instance().theme()))
                 a->setChecked(true);
     });
+
+    // The projector preset: large text, high contrast, thick lines.
+    QAction* classroom = view_menu->addAction(
+        tr("&Classroom Display"), this, [](bool on) { Appearance::instance().setClassroom(on); });
+    classroom->setObjectName("classroomAction");
+    classroom->setCheckable(true);
+    classroom->setChecked(Appearance::instance().classroom());
+    connect(&Appearance::instance(), &Appearance::changed, classroom,
+            [classroom] { classroom->setChecked(Appearance::instance().classroom()); });
 
     QMenu* zoom = view_menu->addMenu(tr("Text &Size"));
     action(zoom, tr("&Larger"), {QKeySequence(Qt::CTRL | Qt::Key_Equal), QKeySequence::ZoomIn},
@@ -352,6 +363,13 @@ void Presenter::leave() {
 }
 
 bool Presenter::eventFilter(QObject* watched, QEvent* event) {
+    if (watched == window_ && event->type() == QEvent::Resize && walk_ && walk_->lesson() &&
+        walk_->currentStep() && !presenting()) {
+        const QString view = walk_->currentStep()->view;
+        QTimer::singleShot(0, this, [this, view] {
+            if (walk_ && walk_->lesson()) layOutLessonStep(view);
+        });
+    }
     auto* widget = qobject_cast<QWidget*>(watched);
     if (stage_ && widget && widget->window() == stage_ && event->type() == QEvent::KeyPress) {
         const int key = static_cast<QKeyEvent*>(event)->key();

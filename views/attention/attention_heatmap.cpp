@@ -82,6 +82,14 @@ AttentionHeatmap::AttentionHeatmap(QWidget* parent) : QCustomPlot(parent) {
     title_ = new QCPTextElement(this, QString(),
                                 QFont(font().family(), font().pointSize(), QFont::Bold));
     plotLayout()->addElement(0, 0, title_);
+    // A title wider than its column (large text, a narrow dock) breaks after its colon.
+    connect(this, &QCustomPlot::beforeReplot, this, [this] {
+        const int room = title_->outerRect().width();
+        const bool fits =
+            room <= 0 || QFontMetrics(title_->font()).horizontalAdvance(title_text_) <= room - 8;
+        const QString text = fits ? title_text_ : QString(title_text_).replace(": ", ":\n");
+        if (title_->text() != text) title_->setText(text);
+    });
 
     map_ = new QCPColorMap(xAxis, yAxis);
     map_->setInterpolate(false);
@@ -151,6 +159,7 @@ void AttentionHeatmap::setPattern(const Eigen::Ref<const MatrixRM>& pattern,
     window_ = window;
     mask_->setWindow(window);
     labels_ = labels;
+    title_text_ = title;
     title_->setText(title);
     message_->setVisible(false);
     map_->data()->setSize(T, T);

@@ -52,6 +52,7 @@ class AttentionHeatmap : public QCustomPlot {
     void updateCellText();
 
     QCPTextElement* title_;
+    QString title_text_;  // on one line
     QCPColorMap* map_;
     QCPColorScale* scale_;
     int window_ = 0;

@@ -57,6 +57,7 @@ AttentionView::AttentionView(Session* session, QWidget* parent)
     : QWidget(parent), session_(session) {
     setObjectName("attention");
     title_ = new QLabel(this);
+    title_->setWordWrap(true);  // a long header takes two lines, never cut
     title_->setSizePolicy(QSizePolicy::Ignored, QSizePolicy::Preferred);  // never widens the dock
     title_->setTextFormat(Qt::RichText);
     // The long title may be cut rather than widen the dock (and with it the whole window).
@@ -119,9 +120,11 @@ AttentionView::AttentionView(Session* session, QWidget* parent)
     summary_ = new HeadGrid(this);
     summary_->setObjectName("attentionSummary");
     auto* overview = new QWidget(this);
-    auto* metric_row = new QHBoxLayout;
+    // Label over box: the box gets the column's width for its longest name at any text size.
+    auto* metric_row = new QVBoxLayout;
+    metric_row->setSpacing(2);
     metric_row->addWidget(new QLabel(tr("score per head:"), overview));
-    metric_row->addWidget(metric_, 1);
+    metric_row->addWidget(metric_);
     auto* overview_layout = new QVBoxLayout(overview);
     overview_layout->setContentsMargins(0, 0, 0, 0);
     overview_layout->addWidget(thumbnails_, 3);
@@ -131,8 +134,8 @@ AttentionView::AttentionView(Session* session, QWidget* parent)
     auto* splitter = new QSplitter(Qt::Horizontal, this);
     splitter->addWidget(tabs_);
     splitter->addWidget(overview);
-    splitter->setStretchFactor(0, 3);
-    splitter->setStretchFactor(1, 2);
+    splitter->setStretchFactor(0, 1);
+    splitter->setStretchFactor(1, 1);
     splitter->setChildrenCollapsible(false);
 
     auto* header = new QHBoxLayout;

@@ -6,6 +6,7 @@
 #include <QSvgGenerator>
 #include <QToolTip>
 #include <algorithm>
+#include <cmath>
 
 #include "core/tokenizer/tokenizer.h"
 #include "views/widgets/probability_axis.h"
@@ -28,7 +29,7 @@ QString elide(const QString& s, int max_chars) {
 
 DistributionChart::DistributionChart(QWidget* parent) : QCustomPlot(parent) {
     setObjectName("distributionChart");
-    setMinimumHeight(220);
+    setMinimumHeight(180);
     setAntialiasedElements(QCP::aeAll);
     setNoAntialiasingOnDrag(true);
 
@@ -43,6 +44,10 @@ DistributionChart::DistributionChart(QWidget* parent) : QCustomPlot(parent) {
     legend->setBrush(Qt::NoBrush);
     legend->setMargins(QMargins(4, 2, 4, 2));
     legend_ = legend;
+    connect(this, &QCustomPlot::beforeReplot, this, [this] {
+        fitLegend();
+        fitTickLabels();  // the theme may have changed the fonts
+    });
 
     raw_kept_ = addBars(tr("raw p (T = 1, no filter)"), kRaw, kRaw.lighter(115));
     raw_removed_[0] = addBars(tr("removed by top-k"), kRemoved, QBrush(kRemoved, Qt::BDiagPattern));
@@ -192,9 +197,11 @@ void DistributionChart::show(const Distribution& d, const Tokenizer& tok, int n,
     set(final_, fin_k, fin_v);
     final_->addToLegend();
     cumulative_->setData(cum_k, cum_v, true);
-    if (!cum_k.isEmpty()) cumulative_->addToLegend();
-
+    // The cumulative curve is what top-p cuts: drawn while top-p is on.
     const bool show_p = !cum_k.isEmpty() && top_p < 1.0;
+    cumulative_->setVisible(show_p);
+    if (show_p) cumulative_->addToLegend();
+
     top_p_line_->setVisible(show_p);
     top_p_label_->setVisible(show_p);
     top_p_line_->point1->setCoords(-0.5, top_p);
@@ -213,13 +220,30 @@ void DistributionChart::show(const Distribution& d, const Tokenizer& tok, int n,
     replot();
 }
 
-// Labels stay horizontal while they fit beside each other, else they are slanted.
+// Labels stay horizontal while they fit beside each other, else they are slanted, and upright
+// when even slanted lines of text would overlap (large text, many bars).
 void DistributionChart::fitTickLabels() {
     if (ids_.empty()) return;
     // Before the first layout the axis rect has no size yet: estimate it from the widget.
     const int axis_width = std::max(axisRect()->width(), width() - 120);
     const double slot = axis_width / (static_cast<double>(ids_.size()) + 0.2);
-    xAxis->setTickLabelRotation(widest_label_ + 8 < slot ? 0 : 50);
+    const double line = QFontMetrics(xAxis->tickLabelFont()).height() + 1;
+    const double slanted = line / std::sin(50 * M_PI / 180);
+    xAxis->setTickLabelRotation(widest_label_ + 8 < slot ? 0 : slanted < slot ? 50 : 90);
+}
+
+void DistributionChart::fitLegend() {
+    // One row while the entries fit across the plot, else two (large text, a narrow window).
+    const QFontMetrics fm(legend->font());
+    int needed = 0;
+    for (int i = 0; i < legend->itemCount(); ++i)
+        if (auto* item = qobject_cast<QCPPlottableLegendItem*>(legend->item(i)))
+            needed += legend->iconSize().width() + legend->iconTextPadding() +
+                      fm.horizontalAdvance(item->plottable()->name()) + legend->columnSpacing();
+    const int wrap = needed > width() - 16 ? (legend->itemCount() + 1) / 2 : 0;
+    if (legend->wrap() == wrap) return;
+    legend->setWrap(wrap);
+    legend->setFillOrder(legend->fillOrder(), true);  // the entries there are, rearranged
 }
 
 void DistributionChart::resizeEvent(QResizeEvent* event) {

@@ -39,6 +39,7 @@ class DistributionChart : public QCustomPlot {
   protected:
     void mouseMoveEvent(QMouseEvent* event) override;
     void resizeEvent(QResizeEvent* event) override;
+    void fitLegend();
 
   private:
     QCPBars* addBars(const QString& name, const QColor& fill, const QBrush& brush);

@@ -31,7 +31,8 @@ DistributionView::DistributionView(Session* session, QWidget* parent)
     : QWidget(parent), session_(session) {
     setObjectName("distribution");
     title_ = new QLabel(this);
-    title_->setMinimumWidth(60);  // elided by the layout rather than widening the dock
+    title_->setMinimumWidth(60);  // wrapped by the layout rather than widening the dock
+    title_->setWordWrap(true);
     title_->setSizePolicy(QSizePolicy::Ignored, QSizePolicy::Preferred);
     title_->setTextFormat(Qt::RichText);
     top_n_ = new QSpinBox(this);

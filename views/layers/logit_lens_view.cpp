@@ -39,6 +39,7 @@ LogitLensView::LogitLensView(Session* session, QWidget* parent)
     : QWidget(parent), session_(session) {
     setObjectName("logitLens");
     title_ = new QLabel(this);
+    title_->setWordWrap(true);  // a long header takes two lines, never cut
     title_->setSizePolicy(QSizePolicy::Ignored, QSizePolicy::Preferred);  // never widens the dock
     title_->setTextFormat(Qt::RichText);
     color_by_ = new QComboBox(this);

@@ -35,6 +35,7 @@ QSharedPointer<QCPAxisTickerText> text_ticker() {
 NeuronsView::NeuronsView(Session* session, QWidget* parent) : QWidget(parent), session_(session) {
     setObjectName("neurons");
     title_ = new QLabel(this);
+    title_->setWordWrap(true);  // a long header takes two lines, never cut
     title_->setSizePolicy(QSizePolicy::Ignored, QSizePolicy::Preferred);  // never widens the dock
     title_->setTextFormat(Qt::RichText);
     top_k_ = new QSpinBox(this);

@@ -16,6 +16,7 @@
 #include "core/analysis/param_stats.h"
 #include "core/model/model.h"
 #include "views/parameters/parameter_histogram.h"
+#include "views/widgets/theme.h"
 
 namespace ps {
 
@@ -93,8 +94,7 @@ ParameterInventory::ParameterInventory(QWidget* parent) : QWidget(parent) {
 
     totals_ = new QCustomPlot(this);
     totals_->setObjectName("totalsChart");
-    totals_->setMinimumHeight(110);
-    totals_->setMaximumHeight(170);
+    keep_height_with_text(totals_, 130, 180);
     formula_ = new QLabel(this);
     formula_->setObjectName("formula");
     formula_->setWordWrap(true);
@@ -219,8 +219,12 @@ void ParameterInventory::showTotals() {
     shown_totals_["all"] = totals.total();
     totals_->yAxis->setTicker(ticker);
     totals_->yAxis->setRange(-0.6, 3.6);
+    // Room on the right for the counts; the axis itself ends at 100%.
     totals_->xAxis->setRange(0, 135);
-    totals_->xAxis->setLabel(tr("% of all %1 parameters").arg(grouped(totals.total())));
+    QSharedPointer<QCPAxisTickerText> percent(new QCPAxisTickerText);
+    for (int p = 0; p <= 100; p += 25) percent->addTick(p, QString("%1%").arg(p));
+    totals_->xAxis->setTicker(percent);
+    totals_->xAxis->setLabel(tr("share of all %1 parameters").arg(grouped(totals.total())));
     totals_->replot();
 
     const ParameterFormula f = parameter_formula(*model_);

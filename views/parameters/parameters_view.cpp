@@ -7,6 +7,7 @@
 #include <QLabel>
 #include <QLineEdit>
 #include <QPushButton>
+#include <QScrollArea>
 #include <QSlider>
 #include <QSplitter>
 #include <QTabWidget>
@@ -111,9 +112,17 @@ ParametersView::ParametersView(Session* session, QWidget* parent)
     split->addWidget(tabs_);
     split->setStretchFactor(0, 2);
     split->setStretchFactor(1, 3);
+    // Its charts need more height than a projector's window has at large text: it scrolls then,
+    // rather than growing the window past the screen.
+    auto* scroll = new QScrollArea(this);
+    scroll->setObjectName("parametersScroll");
+    scroll->setWidgetResizable(true);
+    scroll->setFrameShape(QFrame::NoFrame);
+    scroll->setHorizontalScrollBarPolicy(Qt::ScrollBarAlwaysOff);
+    scroll->setWidget(split);
     auto* layout = new QVBoxLayout(this);
     layout->setContentsMargins(0, 0, 0, 0);
-    layout->addWidget(split);
+    layout->addWidget(scroll);
 
     connect(session_, &Session::modelChanged, this, &ParametersView::onModelChanged);
     connect(inventory_, &ParameterInventory::selectionChanged, this,

@@ -57,7 +57,7 @@ GuidedWalk::GuidedWalk(Session* session, QWidget* parent) : QWidget(parent), ses
     next_->setToolTip(tr("next step (Right, Page Down, Space)"));
     auto* hint = new QLabel(tr("← → keys"), this);
     hint->setEnabled(false);
-    unlock_ = new QCheckBox(tr("Clicks in the views move the lesson"), this);
+    unlock_ = new QCheckBox(tr("Follow clicks"), this);
     unlock_->setObjectName("lessonUnlock");
     unlock_->setToolTip(
         tr("In a lesson, clicks in the views do not move what the lesson "
@@ -67,9 +67,10 @@ GuidedWalk::GuidedWalk(Session* session, QWidget* parent) : QWidget(parent), ses
     dials_ = new QTimer(this);
     dials_->setInterval(1500);
 
-    auto* top = new QHBoxLayout;
+    // The step list has a row of its own: its titles are read from the back of a room too.
+    auto* top = new QVBoxLayout;
     top->addWidget(progress_);
-    top->addWidget(jump_, 1);
+    top->addWidget(jump_);
     auto* buttons = new QHBoxLayout;
     buttons->addWidget(back_);
     buttons->addStretch(1);
@@ -95,8 +96,9 @@ GuidedWalk::GuidedWalk(Session* session, QWidget* parent) : QWidget(parent), ses
         if (lesson_ && !unlocked() && currentStep()) applyStep();
     });
     connect(dials_, &QTimer::timeout, this, &GuidedWalk::turnDial);
-    for (auto signal : {&Session::analysisReady, &Session::selectionChanged,
-                        &Session::distributionChanged, &Session::samplingChanged})
+    for (auto signal :
+         {&Session::analysisReady, &Session::layerAnalysisReady, &Session::selectionChanged,
+          &Session::distributionChanged, &Session::samplingChanged})
         connect(session_, signal, this, &GuidedWalk::refresh);
     rebuild();
 }
@@ -113,8 +115,7 @@ void GuidedWalk::rebuild() {
     current_ = std::clamp(current_, 0, std::max(0, stepCount() - 1));
     const QSignalBlocker block(jump_);
     jump_->clear();
-    for (int i = 0; i < stepCount(); ++i)
-        jump_->addItem(QString("%1. %2").arg(i + 1).arg(steps_[size_t(i)].title));
+    for (int i = 0; i < stepCount(); ++i) jump_->addItem(steps_[size_t(i)].title);
     refresh();
 }
 

@@ -77,6 +77,8 @@ void GridTextLayer::draw(QCPPainter* painter) {
         if (w < min_width_ || c.text.isEmpty()) continue;
         const QFontMetricsF& fm = c.bold ? fm_bold : fm_normal;
         const QString text = fm.elidedText(c.text, Qt::ElideRight, w - 4);
+        // A cell too narrow for more than a letter and "…" shows its colour alone.
+        if (text != c.text && text.size() < 3) continue;
         painter->setFont(c.bold ? bold : normal);
         painter->setPen(contrasting_text(c.background));
         painter->drawText(box, Qt::AlignCenter, text);

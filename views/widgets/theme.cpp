@@ -6,6 +6,7 @@
 #include <QStyle>
 #include <QStyleFactory>
 #include <algorithm>
+#include <typeinfo>
 
 namespace ps {
 
@@ -29,6 +30,25 @@ T follow(QObject* object, const char* key, const T& current, Map map) {
     const T out = map(original.value<T>());
     object->setProperty(applied_key, QVariant::fromValue(out));
     return out;
+}
+
+// As many number ticks as fit with room between their labels at the axis's font and length
+// (QCustomPlot's default, 5, overlaps at large text on a short axis). Text, log and other
+// special tickers place their own ticks.
+void fit_tick_count(QCPAxis* axis) {
+    const QSharedPointer<QCPAxisTicker> ticker = axis->ticker();
+    if (!ticker || typeid(*ticker) != typeid(QCPAxisTicker)) return;
+    const QFontMetrics fm(axis->tickLabelFont());
+    const bool horizontal = axis->orientation() == Qt::Horizontal;
+    double label = fm.height();
+    if (horizontal) {
+        label = fm.horizontalAdvance("0.00");
+        for (const QString& text : axis->tickVectorLabels())
+            label = std::max<double>(label, fm.horizontalAdvance(text));
+    }
+    const int length = horizontal ? axis->axisRect()->width() : axis->axisRect()->height();
+    if (length <= 0) return;
+    ticker->setTickCount(std::clamp(static_cast<int>(length / (2.2 * label)), 2, 5));
 }
 
 QPalette high_contrast_palette() {
@@ -150,6 +170,23 @@ void Appearance::setFontScale(double scale) {
     emit changed();
 }
 
+void keep_height_with_text(QWidget* widget, int min_height, int max_height) {
+    const auto apply = [widget, min_height, max_height] {
+        const double s = Appearance::instance().fontScale();
+        widget->setMinimumHeight(static_cast<int>(min_height * s));
+        widget->setMaximumHeight(static_cast<int>(max_height * s));
+    };
+    apply();
+    QObject::connect(&Appearance::instance(), &Appearance::changed, widget, apply);
+}
+
+void Appearance::setClassroom(bool on) {
+    line_scale_ = on ? kClassroomLines : 1.0;
+    // Each of these applies itself and repaints; the last one's `changed` reaches the menus.
+    setTheme(on ? Theme::HighContrastLight : Theme::System);
+    setFontScale(on ? kClassroomScale : 1.0);
+}
+
 QFont Appearance::scaled(const QFont& original) const {
     QFont f = original;
     if (original.pointSizeF() > 0)
@@ -210,14 +247,25 @@ void Appearance::applyToPlot(QCustomPlot* plot) const {
         return b;
     };
     auto font = [this](const QFont& f) { return scaled(f); };
+    // Lines the view drew (series, bars' outlines, axes): thicker in the Classroom preset.
+    auto thick = [this, pen](QPen p) {
+        p = pen(p);
+        if (p.style() != Qt::NoPen) p.setWidthF(std::max(1.0, p.widthF()) * line_scale_);
+        return p;
+    };
+    for (int i = 0; i < plot->plottableCount(); ++i) {
+        QCPAbstractPlottable* p = plot->plottable(i);
+        p->setPen(follow(p, "pen", p->pen(), thick));
+    }
     for (QCPAxis* axis : plot->findChildren<QCPAxis*>()) {
-        axis->setBasePen(follow(axis, "basePen", axis->basePen(), pen));
-        axis->setTickPen(follow(axis, "tickPen", axis->tickPen(), pen));
+        axis->setBasePen(follow(axis, "basePen", axis->basePen(), thick));
+        axis->setTickPen(follow(axis, "tickPen", axis->tickPen(), thick));
         axis->setSubTickPen(follow(axis, "subTickPen", axis->subTickPen(), pen));
         axis->setLabelColor(follow(axis, "labelColor", axis->labelColor(), color));
         axis->setTickLabelColor(follow(axis, "tickLabelColor", axis->tickLabelColor(), color));
         axis->setLabelFont(follow(axis, "labelFont", axis->labelFont(), font));
         axis->setTickLabelFont(follow(axis, "tickLabelFont", axis->tickLabelFont(), font));
+        fit_tick_count(axis);
     }
     for (QCPGrid* grid : plot->findChildren<QCPGrid*>()) {
         grid->setPen(follow(grid, "pen", grid->pen(), pen));

@@ -40,7 +40,14 @@ class Appearance : public QObject {
     // Hooks every plot that exists and repaints them all.
     void refreshAll();
 
+    // The Classroom display preset, for a projector: the high-contrast theme, text at
+    // kClassroomScale and plot lines kClassroomLines times as thick. Leaving it goes back to
+    // the system theme at text size 1.
+    void setClassroom(bool on);
+    bool classroom() const { return line_scale_ > 1; }
+
     static constexpr double kMinScale = 0.5, kMaxScale = 4.0, kStep = 1.15;
+    static constexpr double kClassroomScale = 1.4, kClassroomLines = 2.0;
 
   signals:
     void changed();
@@ -58,6 +65,11 @@ class Appearance : public QObject {
     QFont system_font_;
     Theme theme_ = Theme::System;
     double font_scale_ = 1.0;
+    double line_scale_ = 1.0;  // plot pens' widths (the Classroom preset)
 };
+
+// Keeps `widget`'s height between min and max pixels at text size 1, scaled with the text size
+// (a plot of four labelled bars needs room for four lines of text, whatever their size).
+void keep_height_with_text(QWidget* widget, int min_height, int max_height);
 
 }  // namespace ps
