@@ -67,6 +67,7 @@ void Session::setModel(std::shared_ptr<const Model> model) {
     layer_analysis_.reset();
     distribution_.reset();
     position_ = -1;
+    neuron_chosen_ = false;
     reply_.clear();
     tokenize();
     emit modelChanged();
@@ -220,6 +221,7 @@ void Session::startAnalysis() {
                 // every keystroke is analyzed at once.
                 if (adaptive_debounce_) debounce_.setInterval(std::clamp(int(ms), 0, 150));
                 recomputeDistribution();
+                if (!neuron_chosen_) followMostActiveNeuron();
                 emit analysisReady();
                 if (trace->options.residual) startLayerAnalysis(model, trace);
             };
@@ -276,7 +278,19 @@ void Session::selectHead(int layer, int head) {
 void Session::selectNeuron(int layer, int neuron) {
     layer_ = layer;
     neuron_ = neuron;
+    neuron_chosen_ = true;
     emit selectionChanged();
+}
+
+void Session::followMostActiveNeuron() {
+    const int p = position(), l = layer();
+    if (!trace_ || p < 0 || size_t(l) >= trace_->layers.size()) return;
+    const Activation& post = trace_->layers[size_t(l)].mlp_post;
+    if (post.rows() <= p || post.cols() == 0) return;
+    Eigen::Index top = 0;
+    post.row(p).maxCoeff(&top);
+    // No selectionChanged: analysisReady follows, and the views read the new trace with it.
+    neuron_ = static_cast<int>(top);
 }
 
 const float* Session::logitsAt(int position) const {

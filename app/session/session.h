@@ -96,7 +96,8 @@ class Session : public QObject {
     void selectPosition(int position);
     int selectedPosition() const { return position_; }  // as selected: -1 follows the last
     // The selected layer, head and MLP neuron, shared by the layer views (clicking a head in the
-    // overview focuses the heatmap, and so on). Clamped to the model; 0 by default.
+    // overview focuses the heatmap, and so on). Clamped to the model; the neuron follows the most
+    // active one until one is chosen.
     int layer() const;
     int head() const;
     int neuron() const;
@@ -145,6 +146,7 @@ class Session : public QObject {
     void startAnalysis();
     void startLayerAnalysis(std::shared_ptr<const Model> model, std::shared_ptr<const Trace> trace);
     void recomputeDistribution();
+    void followMostActiveNeuron();
     void appendDrawn(bool greedy);
 
     AnalysisRunner loader_;
@@ -166,6 +168,9 @@ class Session : public QObject {
     int layer_ = 0;
     int head_ = 0;
     int neuron_ = 0;
+    // Until the user picks a neuron, the selection follows the most active one (at the
+    // selected position, in the selected layer) of each new trace.
+    bool neuron_chosen_ = false;
     SamplingSettings sampling_;
     std::optional<Distribution> distribution_;
     QString distribution_error_;

@@ -109,6 +109,16 @@ class TestGuiLayers : public QObject {
         QVERIFY(QTest::qWaitForWindowExposed(lens_.get()));
     }
 
+    // Before anyone picks a neuron, the neurons view opens on the most active one of the
+    // selected layer at the last position, not on neuron 0.
+    void neuron_follows_the_most_active_one() {
+        const int T = static_cast<int>(trace().ids.size());
+        Eigen::Index top = 0;
+        trace().layers[size_t(session_->layer())].mlp_post.row(T - 1).maxCoeff(&top);
+        QCOMPARE(session_->neuron(), int(top));
+        QVERIFY(top != 0);
+    }
+
     void lens_last_row_is_the_output() {
         const LayerAnalysis* a = lens_->analysis();
         QVERIFY(a);

@@ -172,6 +172,9 @@ class TestGuiWalk : public QObject {
         }
         QWidget* shown = show_explanation(window_->view("attention"), "view-attention");
         QVERIFY(shown && shown->isVisible());
+        // On the screen, though its view is behind another tab (no place on the screen).
+        QVERIFY2(shown->screen()->availableGeometry().contains(shown->geometry()),
+                 qPrintable(QString("%1,%2").arg(shown->x()).arg(shown->y())));
         const auto* text = shown->findChild<QTextBrowser*>("explanationText");
         QVERIFY(text->toPlainText().contains("query"));
         shown->close();

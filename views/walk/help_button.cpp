@@ -7,9 +7,11 @@
 #include <QHBoxLayout>
 #include <QLabel>
 #include <QPainter>
+#include <QScreen>
 #include <QTextBrowser>
 #include <QToolButton>
 #include <QVBoxLayout>
+#include <algorithm>
 
 #include "views/walk/explanations.h"
 
@@ -80,7 +82,13 @@ QWidget* show_explanation(QWidget* anchor, const QString& topic) {
         layout->addWidget(text);
         dialog->resize(480, 380);
         const QPoint corner = anchor->mapToGlobal(QPoint(anchor->width(), 0));
-        dialog->move(corner - QPoint(dialog->width(), 0));
+        // On the screen, whatever the anchor's place (a view behind a tab has none).
+        const QRect screen = top->screen()->availableGeometry();
+        const QPoint wanted = corner - QPoint(dialog->width(), 0);
+        // (max after min: a dialog larger than the screen keeps its top-left corner on it)
+        dialog->move(
+            std::max(screen.left(), std::min(wanted.x(), screen.right() - dialog->width())),
+            std::max(screen.top(), std::min(wanted.y(), screen.bottom() - dialog->height())));
     }
     dialog->show();
     dialog->raise();

@@ -37,7 +37,9 @@ T follow(QObject* object, const char* key, const T& current, Map map) {
 // special tickers place their own ticks.
 void fit_tick_count(QCPAxis* axis) {
     const QSharedPointer<QCPAxisTicker> ticker = axis->ticker();
-    if (!ticker || typeid(*ticker) != typeid(QCPAxisTicker)) return;
+    if (!ticker) return;
+    const QCPAxisTicker& kind = *ticker;
+    if (typeid(kind) != typeid(QCPAxisTicker)) return;
     const QFontMetrics fm(axis->tickLabelFont());
     const bool horizontal = axis->orientation() == Qt::Horizontal;
     double label = fm.height();
