@@ -55,7 +55,13 @@ Args::Args(const CommandSpec& spec, int argc, char** argv) : spec_(spec) {
             value = argv[++i];
         }
         values_[name] = value;
+        repeated_[name].push_back(value);
     }
+}
+
+std::vector<std::string> Args::all(const std::string& name) const {
+    auto it = repeated_.find(name);
+    return it == repeated_.end() ? std::vector<std::string>() : it->second;
 }
 
 const std::string& Args::model() const {

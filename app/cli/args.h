@@ -36,12 +36,15 @@ class Args {
     double number(const std::string& name, double fallback) const;
     uint64_t u64(const std::string& name, uint64_t fallback) const;
     std::vector<int> ids(const std::string& name) const;  // "1,2,3"
+    // Every value a repeatable option was given, in order (str() gives the last).
+    std::vector<std::string> all(const std::string& name) const;
 
   private:
     const CommandSpec& spec_;
     bool help_ = false;
     std::string model_;
     std::map<std::string, std::string> values_;
+    std::map<std::string, std::vector<std::string>> repeated_;
 };
 
 std::string help_text(const CommandSpec& spec);

@@ -14,6 +14,7 @@
 
 #include "app/cli/args.h"
 #include "app/cli/commands.h"
+#include "app/cli/interventions.h"
 #include "core/error.h"
 #include "core/formats/loader.h"
 #include "core/model/forward.h"
@@ -132,11 +133,11 @@ int cmd_tokenize(const Args& args) {
 }
 
 int cmd_logits(const Args& args) {
-    auto model = open_model(args);
-    std::vector<int> ids = prompt_ids(*model, args);
+    const Intervened run = open_intervened(args);
+    std::vector<int> ids = prompt_ids(*run.model, args);
     TraceOptions options = TraceOptions::none();
     options.all_logits = args.has("all-positions");
-    Trace trace = forward(*model, ids, options);
+    Trace trace = forward(*run.model, ids, options, nullptr, run.interventions);
     std::string out = "{\"ids\":" + json(ids).dump() + ",\"logits\":[";
     out.reserve(out.size() + static_cast<size_t>(trace.logits.size()) * 14);
     for (Eigen::Index r = 0; r < trace.logits.rows(); ++r) {
@@ -168,6 +169,7 @@ const std::vector<CommandSpec>& commands() {
         auto logits_options = prompt_options();
         logits_options.push_back(
             {"all-positions", "", "logits at every position (default: the last)"});
+        for (const OptionSpec& o : intervention_options()) logits_options.push_back(o);
         s.push_back({"logits", "MODEL (--text T | --ids 1,2,3) [--all-positions]",
                      "Next-token logits: {\"ids\", \"logits\": [[vocab floats], ...]}, floats "
                      "printed round-trip exact.",
@@ -178,6 +180,7 @@ const std::vector<CommandSpec>& commands() {
         s.push_back(dist_spec());
         s.push_back(bench_spec());
         s.push_back(train_spec());
+        s.push_back(importance_spec());
         return s;
     }();
     return specs;
@@ -192,6 +195,7 @@ int dispatch(const std::string& name, const Args& args) {
     if (name == "dist") return cmd_dist(args);
     if (name == "bench") return cmd_bench(args);
     if (name == "train") return cmd_train(args);
+    if (name == "importance") return cmd_importance(args);
     throw Error("unknown command " + name);
 }
 

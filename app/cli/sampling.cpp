@@ -3,6 +3,8 @@
 #include <string>
 
 #include "app/cli/commands.h"
+#include "app/cli/interventions.h"
+#include "core/analysis/intervention_effect.h"
 #include "core/error.h"
 #include "core/model/forward.h"
 #include "core/sampling/generate.h"
@@ -22,6 +24,7 @@ std::vector<OptionSpec> sampling_options() {
     o.push_back({"min-p", "M", "keep tokens with p >= M x the top p (default 0 = off)"});
     o.push_back(
         {"order", "hf|llamacpp", "hf: temperature first; llamacpp: filters first (default hf)"});
+    for (const OptionSpec& i : intervention_options()) o.push_back(i);
     return o;
 }
 
@@ -61,7 +64,8 @@ CommandSpec generate_spec() {
 }
 
 int cmd_generate(const Args& args) {
-    auto model = open_model(args);
+    const Intervened run = open_intervened(args);
+    const Model* model = run.model.get();
     std::vector<int> ids = prompt_ids(*model, args);
     const SamplingSettings settings = settings_from(args);
     const int steps = args.integer("steps", 32);
@@ -70,6 +74,7 @@ int cmd_generate(const Args& args) {
     GenerateOptions options;
     options.steps = steps;
     options.top_n = 0;
+    options.interventions = run.interventions;
     for (int id : generate_tokens(*model, ids, settings, sampler, options).continuation())
         ids.push_back(id);
     std::cout << dump(json{{"ids", ids}, {"text", model->tokenizer->decode(ids)}}) << "\n";
@@ -91,7 +96,8 @@ CommandSpec dist_spec() {
 }
 
 int cmd_dist(const Args& args) {
-    auto model = open_model(args);
+    const Intervened run = open_intervened(args);
+    const Model* model = run.model.get();
     std::vector<int> ids = prompt_ids(*model, args);
     const SamplingSettings settings = settings_from(args);
     const int T = static_cast<int>(ids.size());
@@ -100,7 +106,7 @@ int cmd_dist(const Args& args) {
         throw Error("--position must be in 0.." + std::to_string(T - 1) + ", got " +
                     std::to_string(position));
     ids.resize(static_cast<size_t>(position) + 1);  // later tokens can't influence this position
-    Trace trace = forward(*model, ids, TraceOptions::none());
+    Trace trace = forward(*model, ids, TraceOptions::none(), nullptr, run.interventions);
     const int vocab = model->config.vocab_size;
     const float* logits = trace.logits.data();
     Distribution d = apply_sampling(logits, vocab, settings);
@@ -122,7 +128,24 @@ int cmd_dist(const Args& args) {
     }
     out += "],\"entropy_raw_bits\":" + json(d.entropy_raw_bits).dump() +
            ",\"entropy_final_bits\":" + json(d.entropy_final_bits).dump() +
-           ",\"kept\":" + std::to_string(d.kept) + "}\n";
+           ",\"kept\":" + std::to_string(d.kept);
+    if (!run.interventions.empty() || model->edited_from) {
+        // The same position without the changes: what the interventions did to it.
+        const Model& plain = model->edited_from ? *model->edited_from : *model;
+        const Trace before = forward(plain, ids, TraceOptions::none());
+        const InterventionEffect e = intervention_effect(before.logits.data(), logits, vocab, 10);
+        json changes = json::array();
+        for (const TokenChange& t : e.top)
+            changes.push_back({{"id", t.id},
+                               {"piece", model->tokenizer->piece(t.id)},
+                               {"p_before", t.p_before},
+                               {"p_after", t.p_after}});
+        out += ",\"intervention\":" + dump(json{{"kl_divergence", e.kl_divergence},
+                                                {"argmax_before", e.argmax_before},
+                                                {"argmax_after", e.argmax_after},
+                                                {"changes", changes}});
+    }
+    out += "}\n";
     std::cout << out;
     return 0;
 }

@@ -2,6 +2,7 @@
 #include <iostream>
 
 #include "app/cli/commands.h"
+#include "app/cli/interventions.h"
 #include "core/error.h"
 #include "core/formats/trace_file.h"
 #include "core/model/forward.h"
@@ -11,6 +12,7 @@ namespace ps::cli {
 CommandSpec trace_spec() {
     std::vector<OptionSpec> o = prompt_options();
     o.push_back({"out", "FILE", "the safetensors file to write (required)"});
+    for (const OptionSpec& i : intervention_options()) o.push_back(i);
     return {"trace", "MODEL (--text T | --ids ...) --out FILE.safetensors",
             "Runs the prompt and writes every activation under its TransformerLens hook name "
             "(hook_embed, blocks.L.hook_resid_pre, blocks.L.attn.hook_pattern [heads, T, T], "
@@ -23,9 +25,10 @@ CommandSpec trace_spec() {
 
 int cmd_trace(const Args& args) {
     if (!args.has("out")) throw Error("trace needs --out FILE.safetensors");
-    auto model = open_model(args);
+    const Intervened run = open_intervened(args);
+    const Model* model = run.model.get();
     std::vector<int> ids = prompt_ids(*model, args);
-    Trace trace = forward(*model, ids);
+    Trace trace = forward(*model, ids, TraceOptions(), nullptr, run.interventions);
     nlohmann::json listing = nlohmann::json::array();
     for (const WrittenTensor& t : write_trace_safetensors(args.str("out"), *model, trace))
         listing.push_back({{"name", t.name}, {"shape", t.shape}});

@@ -6,6 +6,7 @@
 #include <chrono>
 #include <exception>
 
+#include "app/session/exception_text.h"
 #include "core/error.h"
 #include "core/formats/loader.h"
 #include "core/sampling/generate.h"
@@ -13,16 +14,6 @@
 namespace ps {
 
 namespace {
-
-QString what_of(const std::exception_ptr& e) {
-    try {
-        std::rethrow_exception(e);
-    } catch (const std::exception& ex) {
-        return QString::fromUtf8(ex.what());
-    } catch (...) {
-        return QStringLiteral("unknown error");
-    }
-}
 
 double ms_since(std::chrono::steady_clock::time_point t0) {
     return std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
@@ -64,6 +55,10 @@ void Session::setModel(std::shared_ptr<const Model> model) {
     runner_.invalidate();  // results for the old model are stale
     model_ = std::move(model);
     trace_.reset();
+    baseline_.reset();
+    interventions_.clear();  // they name layers and units of the old model
+    importance_runner_.invalidate();
+    importance_.reset();
     layer_analysis_.reset();
     distribution_.reset();
     position_ = -1;
@@ -74,6 +69,8 @@ void Session::setModel(std::shared_ptr<const Model> model) {
     emit chatChanged();
     emit promptChanged();
     emit distributionChanged();
+    emit interventionsChanged();
+    emit importanceReady();
     analyzeNow();
 }
 
@@ -207,14 +204,31 @@ void Session::startAnalysis() {
     }
     // The previous trace lends the positions the new prompt shares with it (the key/value
     // cache): typing at the end of the prompt recomputes only the last word's tokens.
-    auto run = [this, model = model_, ids = tokens_, options = trace_options_,
-                reuse = trace_](const std::atomic<bool>&) -> AnalysisRunner::Continuation {
+    // An importance sweep of the previous prompt or interventions no longer applies.
+    importance_runner_.invalidate();
+    if (importance_) {
+        importance_.reset();
+        emit importanceReady();
+    }
+    auto run = [this, model = model_, ids = tokens_, options = trace_options_, reuse = trace_,
+                list = interventions_, baseline_reuse = baseline_, with_baseline = intervened()](
+                   const std::atomic<bool>&) -> AnalysisRunner::Continuation {
         try {
             const auto t0 = std::chrono::steady_clock::now();
-            auto trace = std::make_shared<const Trace>(forward(*model, ids, options, reuse.get()));
+            auto trace =
+                std::make_shared<const Trace>(forward(*model, ids, options, reuse.get(), list));
             const double ms = ms_since(t0);
-            return [this, model, trace, ms] {
+            // The plain run beside it, logits and cache only, for the before/after comparison.
+            std::shared_ptr<const Trace> baseline;
+            if (with_baseline) {
+                TraceOptions plain = TraceOptions::none();
+                plain.all_logits = plain.keys_values = true;
+                baseline = std::make_shared<const Trace>(
+                    forward(*model, ids, plain, baseline_reuse.get()));
+            }
+            return [this, model, trace, baseline, ms] {
                 trace_ = trace;
+                baseline_ = baseline;
                 layer_analysis_.reset();
                 last_forward_ms_ = ms;
                 // Wait for typing to pause only as long as an analysis takes: on a small model
@@ -367,12 +381,14 @@ void Session::generate(int n) {
     if (!model_ || tokens_.empty() || n <= 0) return;
     debounce_.stop();
     auto work = [this, model = model_, ids = tokens_, settings = sampling_, sampler = sampler_,
+                 list = interventions_,
                  n](const std::atomic<bool>& cancelled) mutable -> AnalysisRunner::Continuation {
         try {
             GenerateOptions options;
             options.steps = n;
             options.top_n = 0;
             options.cancelled = [&cancelled] { return cancelled.load(); };
+            options.interventions = list;
             const std::vector<int> added =
                 generate_tokens(*model, ids, settings, sampler, options).continuation();
             return [this, added, sampler] {

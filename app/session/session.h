@@ -11,8 +11,10 @@
 #include <vector>
 
 #include "app/session/analysis_runner.h"
+#include "core/analysis/importance.h"
 #include "core/analysis/layer_analysis.h"
 #include "core/model/forward.h"
+#include "core/model/intervention.h"
 #include "core/model/model.h"
 #include "core/sampling/sampling.h"
 
@@ -90,6 +92,33 @@ class Session : public QObject {
     void setTraceOptions(const TraceOptions& options) { trace_options_ = options; }
     AnalysisRunner& runner() { return runner_; }
 
+    // --- interventions -----------------------------------------------------------------------
+    // The activation changes every analysis and generation runs with, in order
+    // (core/model/intervention.h); cleared with the model. Each change re-analyzes at once; the
+    // positions before the first one a change can affect come from the last trace.
+    const Interventions& interventions() const { return interventions_; }
+    bool intervened() const;  // some intervention is on
+    // Adds `iv`, or replaces the one acting on the same hook, layer, unit and position.
+    void addIntervention(const Intervention& iv);
+    void setInterventionEnabled(int index, bool on);
+    void removeIntervention(int index);
+    void clearInterventions();
+    void setInterventions(const Interventions& list);
+    // The intervention on this hook, layer and unit at every position, or -1.
+    int findIntervention(Hook hook, int layer, int unit) const;
+    // The logits row of `position` without the interventions, while some are on and the trace
+    // is current; else null. What the Interventions dock compares the distribution with.
+    const float* baselineLogitsAt(int position) const;
+
+    // Which heads matter for the next token at the last position (core/analysis/importance.h),
+    // on the worker with progress (importanceProgress) and cancel (cancelImportance); the
+    // result (importanceReady) is dropped when the prompt, model or interventions change.
+    // target -1: the model's top token.
+    void computeImportance(int target = -1);
+    void cancelImportance();
+    const std::optional<HeadImportance>& importance() const { return importance_; }
+    bool importanceRunning() const { return importance_runner_.busy(); }
+
     // --- selection ---------------------------------------------------------------------------
     // The selected position in trace(): by default (and after selectPosition(-1)) the last one.
     int position() const;
@@ -139,6 +168,9 @@ class Session : public QObject {
     void distributionChanged();
     void seedChanged();
     void busyChanged(bool busy);
+    void interventionsChanged();
+    void importanceProgress(int done, int total);
+    void importanceReady();  // importance() is set, or reset when it failed or went stale
     void error(const QString& message);
 
   private:
@@ -148,6 +180,7 @@ class Session : public QObject {
     void recomputeDistribution();
     void followMostActiveNeuron();
     void appendDrawn(bool greedy);
+    void interventionsEdited();
 
     AnalysisRunner loader_;
     AnalysisRunner runner_;
@@ -159,6 +192,11 @@ class Session : public QObject {
     QString chat_error_;
     std::vector<int> tokens_;
     std::shared_ptr<const Trace> trace_;
+    // The same tokens without the interventions (logits only), while some are on.
+    std::shared_ptr<const Trace> baseline_;
+    Interventions interventions_;
+    AnalysisRunner importance_runner_;
+    std::optional<HeadImportance> importance_;
     std::shared_ptr<const LayerAnalysis> layer_analysis_;
     TraceOptions trace_options_;
     double last_forward_ms_ = 0;

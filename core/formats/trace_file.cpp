@@ -19,9 +19,15 @@ std::vector<WrittenTensor> write_trace_safetensors(const std::string& path, cons
     std::string id_list;
     for (size_t i = 0; i < trace.ids.size(); ++i)
         id_list += (i ? "," : "") + std::to_string(trace.ids[i]);
-    write_safetensors(
-        path, tensors,
-        {{"model", model.path}, {"architecture", arch_name(model.config.arch)}, {"ids", id_list}});
+    std::map<std::string, std::string> metadata{
+        {"model", model.path}, {"architecture", arch_name(model.config.arch)}, {"ids", id_list}};
+    // What the run changed, in the --intervene forms, one per line.
+    std::string changes;
+    for (const std::string& edit : model.weight_edits) changes += edit + "\n";
+    for (const Intervention& iv : trace.interventions)
+        if (iv.enabled) changes += iv.spec() + (iv.source.empty() ? "" : " # " + iv.source) + "\n";
+    if (!changes.empty()) metadata["interventions"] = changes;
+    write_safetensors(path, tensors, metadata);
     return written;
 }
 

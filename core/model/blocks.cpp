@@ -14,7 +14,7 @@ namespace ps {
 
 LayerPass::LayerPass(const Config& config, const Weights& w, int layer, int start,
                      const TraceOptions& options, Eigen::Index capacity, LayerTrace& trace,
-                     const LayerTrace& old)
+                     const LayerTrace& old, const Interventions& interventions)
     : c(config),
       L(w.layers[static_cast<size_t>(layer)]),
       w_(w),
@@ -23,11 +23,19 @@ LayerPass::LayerPass(const Config& config, const Weights& w, int layer, int star
       options_(options),
       capacity_(capacity),
       trace_(trace),
-      old_(old) {}
+      old_(old),
+      interventions_(interventions) {}
 
 void LayerPass::capture(Activation& into, const Activation& reused,
                         const Eigen::Ref<const MatrixRM>& fresh) const {
     into = Activation::extend(reused, start_, fresh, capacity_);
+}
+
+const MatrixRM& LayerPass::intervened(Hook hook, const MatrixRM& out, MatrixRM& changed) const {
+    if (!acts_at(interventions_, hook, layer_)) return out;
+    changed = out;
+    apply_interventions(interventions_, hook, layer_, start_, changed, c);
+    return changed;
 }
 
 void LayerPass::norm(MatrixRM& out, const MatrixRM& x, const float* gain, const float* bias) const {
@@ -93,6 +101,8 @@ const MatrixRM& LayerPass::self_attention(const MatrixRM& xb) {
         trace_.k = std::move(keys);
         trace_.v = std::move(values);
     }
+    // att_ [Tn, heads * head_dim] is attn.hook_z: each head's weighted sum of values.
+    apply_interventions(interventions_, Hook::AttnZ, layer_, P, att_, c);
     linear(attn_result_, att_, L.wo);
     return attn_result_;
 }
@@ -109,19 +119,22 @@ const MatrixRM& LayerPass::mlp(const MatrixRM& xb) {
         linear(gate_, xb, L.ffn_up);
         gelu(gate_);
     }
+    apply_interventions(interventions_, Hook::MlpPost, layer_, start_, gate_, c);
     if (options_.neurons) capture(trace_.mlp_post, old_.mlp_post, gate_);
     linear(mlp_result_, gate_, L.ffn_down);
     return mlp_result_;
 }
 
 void LayerPass::add_attention_out(MatrixRM& x, const MatrixRM& out) {
-    if (options_.sublayer_out) capture(trace_.attn_out, old_.attn_out, out);
-    x += out;
+    const MatrixRM& added = intervened(Hook::AttnOut, out, changed_);
+    if (options_.sublayer_out) capture(trace_.attn_out, old_.attn_out, added);
+    x += added;
 }
 
 void LayerPass::add_mlp_out(MatrixRM& x, const MatrixRM& out) {
-    if (options_.sublayer_out) capture(trace_.mlp_out, old_.mlp_out, out);
-    x += out;
+    const MatrixRM& added = intervened(Hook::MlpOut, out, changed_);
+    if (options_.sublayer_out) capture(trace_.mlp_out, old_.mlp_out, added);
+    x += added;
 }
 
 namespace {

@@ -12,11 +12,13 @@ namespace ps {
 // One layer of the forward pass over the new positions start .. start+Tn-1 of a prompt whose
 // first `start` positions come from `old` (a reused trace, or nothing). Its steps compute the
 // math and record each activation the options ask for into `trace`, named as TransformerLens
-// names its hooks.
+// names its hooks, after applying the interventions at each hook (attn.hook_z, hook_attn_out,
+// mlp.hook_post, hook_mlp_out).
 class LayerPass {
   public:
     LayerPass(const Config& c, const Weights& w, int layer, int start, const TraceOptions& options,
-              Eigen::Index capacity, LayerTrace& trace, const LayerTrace& old);
+              Eigen::Index capacity, LayerTrace& trace, const LayerTrace& old,
+              const Interventions& interventions);
 
     const Config& c;
     const LayerWeights& L;
@@ -41,10 +43,14 @@ class LayerPass {
     Eigen::Index capacity_;
     LayerTrace& trace_;
     const LayerTrace& old_;
+    const Interventions& interventions_;
     MatrixRM qkv_, q_, k_, v_, att_, attn_result_, gate_, up_, mlp_result_;
 
     void capture(Activation& into, const Activation& reused,
                  const Eigen::Ref<const MatrixRM>& fresh) const;
+    // `out` after the interventions at `hook` (a copy in `changed` when there are some).
+    const MatrixRM& intervened(Hook hook, const MatrixRM& out, MatrixRM& changed) const;
+    MatrixRM changed_;
 };
 
 // x [Tn, dim] through one block, in place.

@@ -76,7 +76,7 @@ bool TraceOptions::covers(const TraceOptions& w) const {
 }
 
 int reusable_prefix(const Model& model, const Trace* reuse, const std::vector<int>& ids,
-                    const TraceOptions& options) {
+                    const TraceOptions& options, const Interventions& interventions) {
     if (!reuse || !reuse->options.keys_values || !reuse->options.covers(options)) return 0;
     const Config& c = model.config;
     if (static_cast<int>(reuse->layers.size()) != c.n_layers ||
@@ -85,76 +85,138 @@ int reusable_prefix(const Model& model, const Trace* reuse, const std::vector<in
     const size_t limit = std::min(reuse->ids.size(), ids.size() - 1);
     size_t p = 0;
     while (p < limit && reuse->ids[p] == ids[p]) ++p;
-    return static_cast<int>(p);
+    return positions_unaffected(reuse->interventions, interventions, static_cast<int>(p));
 }
 
-Trace forward(const Model& model, const std::vector<int>& ids, const TraceOptions& options,
-              const Trace* reuse) {
-    check_prompt(model, ids);
-    const Config& c = model.config;
-    const Weights& w = model.weights;
-    const int T = static_cast<int>(ids.size());
-    require_memory(model.path, forward_bytes(c, T, options),
-                   "the forward pass over " + std::to_string(T) + " tokens with its trace");
-    // Positions 0..P-1 come from `reuse`; the Tn positions P..T-1 are computed.
-    const int P = reusable_prefix(model, reuse, ids, options);
-    const int Tn = T - P;
-    static const Trace kNoTrace;
-    static const LayerTrace kNoLayer;
-    const Trace& prev = P > 0 ? *reuse : kNoTrace;
-    // Each captured activation: the reused rows, shared with `reuse`, then the new ones. Room for
-    // a few more rows lets the next appended tokens extend it in place too.
-    const Eigen::Index capacity = trace_capacity(c, T);
-    auto capture = [&](Activation& into, const Activation& reused,
-                       const Eigen::Ref<const MatrixRM>& fresh) {
-        into = Activation::extend(reused, P, fresh, capacity);
-    };
+namespace {
 
+// One run of the pass: positions P..T-1 computed, 0..P-1 shared with `prev`.
+struct Pass {
+    const Model& model;
+    const TraceOptions& options;
+    const Interventions& interventions;
+    const Trace& prev;
+    int P, Tn;
+    Eigen::Index capacity;
+    Trace& trace;
+
+    void capture(Activation& into, const Activation& reused,
+                 const Eigen::Ref<const MatrixRM>& fresh) const {
+        into = Activation::extend(reused, P, fresh, capacity);
+    }
+
+    // x [Tn, dim] = the embeddings of the new positions (scaled, for Gemma; plus the learned
+    // positions, for GPT-2).
+    void embed(MatrixRM& x) {
+        const Config& c = model.config;
+        const Weights& w = model.weights;
+        x.resize(Tn, c.dim);
+        for (int t = 0; t < Tn; ++t)
+            token_embedding_row(w, c.dim, trace.ids[size_t(P + t)], x.row(t).data());
+        if (c.embed_scale != 1.0f) x *= c.embed_scale;
+        if (options.residual) capture(trace.embed, prev.embed, x);
+        if (c.arch == Arch::Gpt2) {
+            Eigen::Map<const MatrixRM> pos(w.position_embedding + static_cast<size_t>(P) * c.dim,
+                                           Tn, c.dim);
+            if (options.residual) capture(trace.pos_embed, prev.pos_embed, pos);
+            x += pos;
+        }
+    }
+
+    // x through the blocks `from` .. n_layers-1; x is block `from`'s hook_resid_pre as it was
+    // recorded, after its interventions, when `resumed`.
+    void layers(MatrixRM& x, int from, bool resumed = false) {
+        static const LayerTrace kNoLayer;
+        const Config& c = model.config;
+        const BlockFunction block = block_function(c.arch);
+        for (int l = from; l < c.n_layers; ++l) {
+            const LayerTrace& old = P > 0 ? prev.layers[static_cast<size_t>(l)] : kNoLayer;
+            LayerTrace& lt = trace.layers[static_cast<size_t>(l)];
+            if (!(resumed && l == from))
+                apply_interventions(interventions, Hook::ResidPre, l, P, x, c);
+            if (options.residual) capture(lt.resid_pre, old.resid_pre, x);
+            LayerPass pass(c, model.weights, l, P, options, capacity, lt, old, interventions);
+            block(pass, x);
+            if (options.residual) capture(lt.resid_post, old.resid_post, x);
+        }
+    }
+
+    // The final norm and the unembedding (soft-capped, where the model says so).
+    void unembed(const MatrixRM& x) {
+        const Config& c = model.config;
+        const Weights& w = model.weights;
+        MatrixRM xb;
+        norm(xb, x, c, w.final_norm, w.final_norm_bias);
+        if (options.final_norm) capture(trace.ln_final, prev.ln_final, xb);
+        if (options.all_logits) {  // the biggest activation: computed straight into the trace
+            float* rows = nullptr;
+            trace.logits = Activation::extend(prev.logits, P, Tn, c.vocab_size, capacity, &rows);
+            linear_into(rows, xb, w.unembed);
+            softcap(Eigen::Map<MatrixRM>(rows, Tn, c.vocab_size), c.final_softcap);
+        } else {
+            MatrixRM logits, last = xb.bottomRows(1);
+            linear(logits, last, w.unembed);
+            softcap(logits, c.final_softcap);
+            trace.logits = Activation(logits);
+        }
+    }
+};
+
+Trace new_trace(const Model& model, const std::vector<int>& ids, const TraceOptions& options,
+                const Interventions& interventions) {
     Trace trace;
     trace.ids = ids;
     trace.options = options;
-    trace.head_dim = c.head_dim();
-    trace.rotary = c.rotary();
+    trace.head_dim = model.config.head_dim();
+    trace.rotary = model.config.rotary();
+    trace.interventions = interventions;
+    trace.layers.resize(static_cast<size_t>(model.config.n_layers));
+    return trace;
+}
 
-    // Embedding lookup (scaled, for Gemma; and learned positions for GPT-2).
-    MatrixRM x(Tn, c.dim);
-    for (int t = 0; t < Tn; ++t) token_embedding_row(w, c.dim, ids[P + t], x.row(t).data());
-    if (c.embed_scale != 1.0f) x *= c.embed_scale;
-    if (options.residual) capture(trace.embed, prev.embed, x);
-    if (c.arch == Arch::Gpt2) {
-        Eigen::Map<const MatrixRM> pos(w.position_embedding + static_cast<size_t>(P) * c.dim, Tn,
-                                       c.dim);
-        if (options.residual) capture(trace.pos_embed, prev.pos_embed, pos);
-        x += pos;
-    }
+}  // namespace
 
-    const BlockFunction block = block_function(c.arch);
-    trace.layers.resize(static_cast<size_t>(c.n_layers));
-    for (int l = 0; l < c.n_layers; ++l) {
-        const LayerTrace& old = P > 0 ? prev.layers[static_cast<size_t>(l)] : kNoLayer;
-        LayerTrace& lt = trace.layers[static_cast<size_t>(l)];
-        if (options.residual) capture(lt.resid_pre, old.resid_pre, x);
-        LayerPass pass(c, w, l, P, options, capacity, lt, old);
-        block(pass, x);
-        if (options.residual) capture(lt.resid_post, old.resid_post, x);
-    }
+Trace forward(const Model& model, const std::vector<int>& ids, const TraceOptions& options,
+              const Trace* reuse, const Interventions& interventions) {
+    check_prompt(model, ids);
+    const Config& c = model.config;
+    const int T = static_cast<int>(ids.size());
+    require_memory(model.path, forward_bytes(c, T, options),
+                   "the forward pass over " + std::to_string(T) + " tokens with its trace");
+    // Positions 0..P-1 come from `reuse`; the Tn positions P..T-1 are computed. Each captured
+    // activation holds the reused rows, shared with `reuse`, then the new ones, with room for a
+    // few more rows so that the next appended tokens extend it in place too.
+    const int P = reusable_prefix(model, reuse, ids, options, interventions);
+    static const Trace kNoTrace;
+    Trace trace = new_trace(model, ids, options, interventions);
+    Pass pass{model, options, interventions,        P > 0 ? *reuse : kNoTrace,
+              P,     T - P,   trace_capacity(c, T), trace};
+    MatrixRM x;
+    pass.embed(x);
+    pass.layers(x, 0);
+    pass.unembed(x);
+    return trace;
+}
 
-    // Final norm and unembedding (soft-capped, where the model says so).
-    MatrixRM xb;
-    norm(xb, x, c, w.final_norm, w.final_norm_bias);
-    if (options.final_norm) capture(trace.ln_final, prev.ln_final, xb);
-    MatrixRM logits;
-    if (options.all_logits) {  // the biggest activation: computed straight into the trace
-        float* rows = nullptr;
-        trace.logits = Activation::extend(prev.logits, P, Tn, c.vocab_size, capacity, &rows);
-        linear_into(rows, xb, w.unembed);
-        softcap(Eigen::Map<MatrixRM>(rows, Tn, c.vocab_size), c.final_softcap);
-    } else {
-        MatrixRM last = xb.bottomRows(1);
-        linear(logits, last, w.unembed);
-        softcap(logits, c.final_softcap);
-        trace.logits = Activation(logits);
-    }
+Trace forward_from(const Model& model, const Trace& base, int layer,
+                   const Interventions& interventions, const TraceOptions& options) {
+    const Config& c = model.config;
+    if (layer < 0 || layer >= c.n_layers || base.layers.size() != size_t(c.n_layers) ||
+        base.layers[size_t(layer)].resid_pre.rows() != Eigen::Index(base.ids.size()))
+        throw Error("forward_from: the base trace has no hook_resid_pre at layer " +
+                    std::to_string(layer));
+    const int T = static_cast<int>(base.ids.size());
+    require_memory(model.path, forward_bytes(c, T, options),
+                   "the forward pass over " + std::to_string(T) + " tokens with its trace");
+    static const Trace kNoTrace;
+    Trace trace = new_trace(model, base.ids, options, interventions);
+    trace.embed = base.embed;
+    trace.pos_embed = base.pos_embed;
+    for (int l = 0; l < layer; ++l) trace.layers[size_t(l)] = base.layers[size_t(l)];
+    Pass pass{model, options, interventions, kNoTrace, 0, T, trace_capacity(c, T), trace};
+    MatrixRM x = base.layers[size_t(layer)].resid_pre;
+    pass.layers(x, layer, true);
+    pass.unembed(x);
     return trace;
 }
 

@@ -6,6 +6,7 @@
 #include <string>
 #include <vector>
 
+#include "core/model/intervention.h"
 #include "core/model/model.h"
 #include "core/tensor/activation.h"
 
@@ -56,8 +57,9 @@ struct Trace {
     Activation embed;      // hook_embed [T, dim]
     Activation pos_embed;  // hook_pos_embed [T, dim], GPT-2 only
     std::vector<LayerTrace> layers;
-    Activation ln_final;  // ln_final.hook_normalized [T, dim]
-    Activation logits;    // [T, vocab], or [1, vocab] (last position) without all_logits
+    Activation ln_final;          // ln_final.hook_normalized [T, dim]
+    Activation logits;            // [T, vocab], or [1, vocab] (last position) without all_logits
+    Interventions interventions;  // what the run changed (core/model/intervention.h)
 };
 
 // One captured activation: its hook name, shape and values (row-major).
@@ -82,8 +84,21 @@ std::vector<NamedActivation> named_activations(const Trace& trace);
 // computed, attending to the cached keys and values. Appending a token thus costs one position, and
 // editing the prompt's end costs only the positions after the edit. Without a usable `reuse`
 // every position is computed. The result is the same either way, up to float rounding.
+//
+// `interventions` change activations at their hooks as the pass goes (TransformerLens's
+// run_with_hooks); the trace records the changed values and the list. A `reuse` run with other
+// interventions shares only the positions before the first one where the two lists differ.
 Trace forward(const Model& model, const std::vector<int>& ids,
-              const TraceOptions& options = TraceOptions(), const Trace* reuse = nullptr);
+              const TraceOptions& options = TraceOptions(), const Trace* reuse = nullptr,
+              const Interventions& interventions = {});
+
+// The layers from `layer` on again, from `base`'s hook_resid_pre there as recorded (`base`
+// captured with `residual`; its interventions there are not applied again), with
+// `interventions` at that layer's later hooks and the layers after it: `base`'s layers before
+// `layer` and its embeddings are shared, not recomputed. What an ablation sweep over the
+// heads of one layer needs (core/analysis/importance.h).
+Trace forward_from(const Model& model, const Trace& base, int layer,
+                   const Interventions& interventions, const TraceOptions& options);
 
 // Bytes forward() writes for `tokens` positions: the trace `options` asks for (the attention
 // patterns alone are n_heads * tokens * K floats per layer, K a few more keys than tokens) plus
@@ -94,7 +109,7 @@ uint64_t forward_bytes(const Config& c, int tokens, const TraceOptions& options)
 
 // How many leading positions forward() would take from `reuse` for `ids` and `options`.
 int reusable_prefix(const Model& model, const Trace* reuse, const std::vector<int>& ids,
-                    const TraceOptions& options);
+                    const TraceOptions& options, const Interventions& interventions = {});
 
 // The logit lens: final norm + unembedding applied to one residual vector [dim] -> [vocab].
 std::vector<float> logit_lens(const Model& model, const float* residual);

@@ -163,7 +163,7 @@ class Model {
     Config config;
     Weights weights;
     std::vector<TensorInfo> tensors;
-    std::unique_ptr<Tokenizer> tokenizer;
+    std::shared_ptr<Tokenizer> tokenizer;  // shared with the models edited from this one
 
     // Problems that don't stop the model from loading, for the user to see: tensors holding
     // NaN or infinite values (load_model fills it with note_non_finite_weights).
@@ -173,6 +173,9 @@ class Model {
     std::vector<std::unique_ptr<MappedFile>> files;
     std::vector<std::vector<float>> owned;
     std::vector<std::vector<uint8_t>> owned_raw;  // encoded matrices built in memory
+    // The model this one was edited from (core/model/weight_edit.h), whose storage it shares.
+    std::shared_ptr<const Model> edited_from;
+    std::vector<std::string> weight_edits;  // the edits made since the file, as their specs
 
     // Keeps `values` alive for the model's lifetime and returns a pointer to them.
     const float* keep(std::vector<float> values);

@@ -56,7 +56,8 @@ Generation generate_tokens(const Model& model, std::vector<int> ids,
             g.cancelled = true;
             break;
         }
-        Trace trace = forward(model, ids, cached, i > 0 ? &previous : nullptr);
+        Trace trace =
+            forward(model, ids, cached, i > 0 ? &previous : nullptr, options.interventions);
         const Distribution d =
             apply_sampling(trace.logits.data(), model.config.vocab_size, settings);
         previous = std::move(trace);

@@ -8,6 +8,7 @@
 #include <functional>
 #include <vector>
 
+#include "core/model/intervention.h"
 #include "core/model/model.h"
 #include "core/sampling/sampling.h"
 
@@ -49,6 +50,7 @@ struct GenerateOptions {
     int top_n = 10;  // entries kept in GeneratedStep::top
     // Polled between steps; true stops with Generation::cancelled set.
     std::function<bool()> cancelled;
+    Interventions interventions;  // applied at every step (core/model/intervention.h)
 };
 
 // Continues `ids` (non-empty) with `sampler`: each step runs the forward pass over the ids so

@@ -11,21 +11,16 @@
 #include "core/formats/safetensors.h"
 #include "core/formats/tokenizer_files.h"
 #include "core/model/forward.h"
+#include "tests/support/cli_json.h"
 #include "tests/support/decoder_fixtures.h"
 #include "tests/support/shared_data.h"
 #include "tests/support/suite.h"
 
 using nlohmann::json;
 using ps::test::run_cli;
+using ps::test::run_json;
 
 namespace {
-
-json run_json(const QStringList& args) {
-    ps::test::CliResult r = run_cli(args);
-    if (r.exit_code != 0) qWarning("stderr: %s", r.err.constData());
-    if (r.exit_code != 0) return json();
-    return json::parse(r.out.toStdString());
-}
 
 std::string read_file(const std::string& path) {
     std::ifstream in(path, std::ios::binary);

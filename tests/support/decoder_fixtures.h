@@ -10,6 +10,8 @@
 #include <string>
 #include <vector>
 
+#include "tests/support/naive_hooks.h"
+
 namespace ps::test {
 
 struct DecoderSpec {
@@ -58,8 +60,10 @@ void write_gguf_decoder(const std::string& path, const DecoderSpec& spec, const 
 // The vocabulary both layouts carry.
 int decoder_vocab_size();
 
-// logits [T, vocab] row-major, by the Hugging Face algorithm, scalar, in double.
+// logits [T, vocab] row-major, by the Hugging Face algorithm, scalar, in double, with `hook`
+// changing activations on the way.
 std::vector<double> naive_decoder_logits(const DecoderSpec& spec, const HfWeights& w,
-                                         const std::vector<int>& ids);
+                                         const std::vector<int>& ids,
+                                         const NaiveHook& hook = nullptr);
 
 }  // namespace ps::test

@@ -92,7 +92,7 @@ std::vector<float> rows(const std::vector<float>& w, size_t first, size_t count,
 }  // namespace
 
 std::vector<double> naive_decoder_logits(const DecoderSpec& s, const HfWeights& w,
-                                         const std::vector<int>& ids) {
+                                         const std::vector<int>& ids, const NaiveHook& hook) {
     const int T = int(ids.size()), d = s.dim, hd = s.hd(), H = s.heads, KV = s.kv_heads;
     const bool gemma = s.gemma();
     auto at = [&](const std::string& name) -> const std::vector<float>& { return w.at(name); };
@@ -108,6 +108,7 @@ std::vector<double> naive_decoder_logits(const DecoderSpec& s, const HfWeights& 
                 E[size_t(ids[size_t(t)]) * d + i] * (gemma ? std::sqrt(double(d)) : 1.0);
     for (int l = 0; l < s.layers; ++l) {
         const std::string p = "model.layers." + std::to_string(l) + ".";
+        call_hook(hook, "hook_resid_pre", l, x);
         Matrix h = rmsnorm(x, at(p + "input_layernorm.weight"), s.eps, gemma, size_t(d));
         Matrix q, k, v;
         if (s.phi3()) {
@@ -159,10 +160,12 @@ std::vector<double> naive_decoder_logits(const DecoderSpec& s, const HfWeights& 
                             score[size_t(j)] / sum * v[size_t(j)][size_t(kvh * hd + e)];
             }
         }
+        call_hook(hook, "attn.hook_z", l, att);
         Matrix o =
             linear(att, at(p + "self_attn.o_proj.weight"), maybe(p + "self_attn.o_proj.bias"), d);
         if (gemma)
             o = rmsnorm(o, at(p + "post_attention_layernorm.weight"), s.eps, true, size_t(d));
+        call_hook(hook, "hook_attn_out", l, o);
         for (int t = 0; t < T; ++t)
             for (int i = 0; i < d; ++i) x[size_t(t)][size_t(i)] += o[size_t(t)][size_t(i)];
 
@@ -185,9 +188,11 @@ std::vector<double> naive_decoder_logits(const DecoderSpec& s, const HfWeights& 
                 const double g = gate[t][i];
                 gate[t][i] = (gemma ? gelu_tanh(g) : g / (1 + std::exp(-g))) * up[t][i];
             }
+        call_hook(hook, "mlp.hook_post", l, gate);
         Matrix m = linear(gate, at(p + "mlp.down_proj.weight"), maybe(p + "mlp.down_proj.bias"), d);
         if (gemma)
             m = rmsnorm(m, at(p + "post_feedforward_layernorm.weight"), s.eps, true, size_t(d));
+        call_hook(hook, "hook_mlp_out", l, m);
         for (int t = 0; t < T; ++t)
             for (int i = 0; i < d; ++i) x[size_t(t)][size_t(i)] += m[size_t(t)][size_t(i)];
     }

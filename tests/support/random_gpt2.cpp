@@ -177,20 +177,23 @@ void RandomGpt2::write_gguf(const std::string& path, const std::vector<std::stri
 }
 
 // The naive reference: plain loops in double, one position at a time.
-Matrix RandomGpt2::naive_logits(const std::vector<int>& ids) const {
+Matrix RandomGpt2::naive_logits(const std::vector<int>& ids, const NaiveHook& hook) const {
     using Vec = std::vector<double>;
     const size_t T = ids.size(), D = size_t(d), HS = D / size_t(heads);
     std::vector<Vec> x(T, Vec(D));
     for (size_t t = 0; t < T; ++t)
         for (size_t i = 0; i < D; ++i)
             x[t][i] = double(wte[size_t(ids[t]) * D + i]) + double(wpe[t * D + i]);
-    for (const Layer& l : L) {
+    for (size_t layer = 0; layer < L.size(); ++layer) {
+        const Layer& l = L[layer];
+        const int li = int(layer);
+        call_hook(hook, "hook_resid_pre", li, x);
         // Attention: q, k, v are the three column blocks of c_attn's output.
         std::vector<Vec> qkv;
         for (size_t t = 0; t < T; ++t)
             qkv.push_back(
                 conv1d(layernorm(x[t], l.ln1_w, l.ln1_b, eps), l.attn_w, l.attn_b, 3 * d));
-        std::vector<Vec> attn_out;
+        std::vector<Vec> z;  // attn.hook_z: each head's weighted sum of values, side by side
         for (size_t t = 0; t < T; ++t) {
             Vec att(D, 0.0);
             for (size_t h = 0; h < size_t(heads); ++h) {
@@ -208,17 +211,26 @@ Matrix RandomGpt2::naive_logits(const std::vector<int>& ids) const {
                     for (size_t i = 0; i < HS; ++i)
                         att[h * HS + i] += score[s] / sum * qkv[s][2 * D + h * HS + i];
             }
-            attn_out.push_back(conv1d(att, l.proj_w, l.proj_b, d));
+            z.push_back(att);
         }
+        call_hook(hook, "attn.hook_z", li, z);
+        std::vector<Vec> attn_out;
+        for (size_t t = 0; t < T; ++t) attn_out.push_back(conv1d(z[t], l.proj_w, l.proj_b, d));
+        call_hook(hook, "hook_attn_out", li, attn_out);
         for (size_t t = 0; t < T; ++t)
             for (size_t i = 0; i < D; ++i) x[t][i] += attn_out[t][i];
         // MLP: c_fc, GELU (tanh approximation), c_proj.
+        std::vector<Vec> post, out;
         for (size_t t = 0; t < T; ++t) {
             Vec u = conv1d(layernorm(x[t], l.ln2_w, l.ln2_b, eps), l.fc_w, l.fc_b, hidden);
             for (double& v : u) v = gelu(v);
-            Vec y = conv1d(u, l.fcp_w, l.fcp_b, d);
-            for (size_t i = 0; i < D; ++i) x[t][i] += y[i];
+            post.push_back(u);
         }
+        call_hook(hook, "mlp.hook_post", li, post);
+        for (size_t t = 0; t < T; ++t) out.push_back(conv1d(post[t], l.fcp_w, l.fcp_b, d));
+        call_hook(hook, "hook_mlp_out", li, out);
+        for (size_t t = 0; t < T; ++t)
+            for (size_t i = 0; i < D; ++i) x[t][i] += out[t][i];
     }
     const std::vector<float>& unembed = lm_head.empty() ? wte : lm_head;
     Matrix logits(ids.size(), vocab);

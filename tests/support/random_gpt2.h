@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "tests/support/hf_writer.h"
+#include "tests/support/naive_hooks.h"
 
 namespace ps::test {
 
@@ -37,9 +38,9 @@ struct RandomGpt2 {
     void write_gguf(const std::string& path, const std::vector<std::string>& tokens,
                     const std::vector<std::string>& merges) const;
 
-    // Logits [T, vocab] of the naive reference.
+    // Logits [T, vocab] of the naive reference, with `hook` changing activations on the way.
     Eigen::Matrix<float, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor> naive_logits(
-        const std::vector<int>& ids) const;
+        const std::vector<int>& ids, const NaiveHook& hook = nullptr) const;
 };
 
 }  // namespace ps::test
