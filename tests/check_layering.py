@@ -22,7 +22,7 @@ LAYERS = [
     ["app/session"],
     ["views/widgets"],
     ["views/prompt", "views/distribution", "views/attention", "views/layers",
-     "views/parameters", "views/compare", "views/walk"],
+     "views/parameters", "views/compare", "views/walk", "views/interventions"],
     ["app/gui"],
     ["app/cli"],
     ["app/main.cpp"],

@@ -23,6 +23,8 @@
 #include "app/gui/session_restore.h"
 #include "app/session/session.h"
 #include "app/session/session_file.h"
+#include "core/error.h"
+#include "core/model/intervention.h"
 #include "core/sampling/compare.h"
 #include "views/compare/compare_view.h"
 #include "views/parameters/parameters_view.h"
@@ -44,9 +46,11 @@ struct GuiOptions : StartState {
     Theme theme = Theme::System;
     double font_scale = 1;
     bool f32_weights = false;
-    bool chat = false;       // --chat: the prompt wrapped in the model's chat template
-    bool lesson = false;     // --lesson: the walk panel with the lesson's seven steps
-    bool classroom = false;  // --classroom: the Classroom display preset
+    bool chat = false;        // --chat: the prompt wrapped in the model's chat template
+    bool lesson = false;      // --lesson: the walk panel with the lesson's seven steps
+    bool classroom = false;   // --classroom: the Classroom display preset
+    QStringList intervene;    // --intervene SPEC: interventions on the first model opened
+    bool importance = false;  // --importance: the head-importance sweep before the screenshot
 };
 
 // `--view walk` shows the whole window with the walk open, as the walk raises other views.
@@ -88,6 +92,11 @@ bool parse(const QApplication& app, GuiOptions& o) {
                       "SETTINGS"});
     parser.addOption({"position", "Initially selected token position (default: the last).", "P"});
     parser.addOption({"walk-step", "With --view walk or --lesson: the step (default 1).", "N"});
+    parser.addOption({"intervene",
+                      "An intervention on the first model (repeatable; as the command line's "
+                      "ablate:, mean-ablate: and scale: specs).",
+                      "SPEC"});
+    parser.addOption({"importance", "Runs the Interventions view's head-importance sweep."});
     parser.addOption({"lesson", "Opens the lesson: seven steps for a class (View > Lesson)."});
     parser.addOption({"theme", "Theme: system, light (high contrast) or dark.", "NAME"});
     parser.addOption({"font-scale", "Text size factor (default 1).", "X"});
@@ -134,6 +143,8 @@ bool parse(const QApplication& app, GuiOptions& o) {
     o.prompt = parser.value("prompt");
     o.view = parser.value("view");
     o.lesson = parser.isSet("lesson");
+    o.intervene = parser.values("intervene");
+    o.importance = parser.isSet("importance");
     o.classroom = parser.isSet("classroom");
     if (o.lesson && !o.view.isEmpty() && o.view != "walk") {
         std::fprintf(stderr, "error: --lesson shows the whole window; it takes no --view %s\n",
@@ -227,7 +238,12 @@ void arm_screenshot(Session& session, MainWindow& window, const GuiOptions& o, i
         auto* wait = new QTimer(&window);
         wait->start(50);
         QObject::connect(wait, &QTimer::timeout, &window, [&session, &window, o, finish, wait] {
-            if (session.analyzing()) return;
+            if (session.analyzing() || session.importanceRunning()) return;
+            if (o.importance && !wait->property("swept").toBool()) {
+                wait->setProperty("swept", true);
+                session.computeImportance();
+                return;
+            }
             // A lesson step shows fewer views than the window had at start: it takes the asked
             // size again, laid out on the next turn.
             if (o.lesson && o.size.isValid() && window.size() != o.size &&
@@ -291,7 +307,21 @@ int run_gui(int argc, char** argv) {
     // The comparison step and the walk apply to the first model opened.
     QObject::connect(
         &session, &Session::modelChanged, &session,
-        [&window, o] {
+        [&window, &session, o] {
+            for (const QString& spec : o.intervene) try {
+                    Intervention iv =
+                        parse_intervention(spec.toStdString(), session.model()->config);
+                    if (iv.action == Intervention::Action::Patch ||
+                        iv.action == Intervention::Action::Steer)
+                        throw Error("--intervene '" + spec.toStdString() +
+                                    "': the app takes ablate:, mean-ablate: and scale: specs "
+                                    "(patch and steer: the command line)");
+                    session.addIntervention(iv);
+                } catch (const std::exception& e) {
+                    std::fprintf(stderr, "error: %s\n", e.what());
+                    QCoreApplication::exit(1);
+                    return;
+                }
             if (o.compare_step >= 0)
                 if (auto* params = qobject_cast<ParametersView*>(window.view("parameters"))) {
                     const auto& steps = params->history().steps;

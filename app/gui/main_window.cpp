@@ -25,6 +25,7 @@
 #include "views/attention/attention_view.h"
 #include "views/compare/compare_view.h"
 #include "views/distribution/distribution_view.h"
+#include "views/interventions/interventions_view.h"
 #include "views/layers/embeddings_view.h"
 #include "views/layers/logit_lens_view.h"
 #include "views/layers/neurons_view.h"
@@ -105,6 +106,8 @@ MainWindow::MainWindow(Session* session, QWidget* parent)
                                    Qt::RightDockWidgetArea));
     tabifyDockWidget(lens, addDock("compare", tr("Compare sampling"),
                                    new CompareView(session, this), Qt::RightDockWidgetArea));
+    tabifyDockWidget(lens, addDock("interventions", tr("Interventions"),
+                                   new InterventionsView(session, this), Qt::RightDockWidgetArea));
     lens->raise();
     // The guided walk, on the left, opened from the View menu (or --view walk).
     QDockWidget* walk_dock = addDock("walk", tr("Follow the prompt"),

@@ -79,6 +79,9 @@ SessionState SessionFiles::captureWork() const {
     s.layer = session_->layer();
     s.head = session_->head();
     s.neuron = session_->neuron();
+    for (const Intervention& iv : session_->interventions())
+        if (!iv.values)  // patches and steering need their source prompts
+            s.interventions.push_back({QString::fromStdString(iv.spec()), iv.enabled});
     return s;
 }
 
@@ -108,6 +111,18 @@ void SessionFiles::finishApply(const SessionState& state) {
     session_->selectPosition(state.position);
     session_->selectHead(state.layer, state.head);
     session_->selectNeuron(state.layer, state.neuron);
+    Interventions list;
+    if (session_->model())
+        for (size_t i = 0; i < state.interventions.size(); ++i) try {
+                Intervention iv = parse_intervention(state.interventions[i].spec.toStdString(),
+                                                     session_->model()->config);
+                iv.enabled = state.interventions[i].enabled;
+                list.push_back(iv);
+            } catch (const std::exception& e) {
+                showError(tr("Could not restore an intervention"),
+                          tr("interventions[%1]: %2").arg(i).arg(QString::fromUtf8(e.what())));
+            }
+    session_->setInterventions(list);
     if (!state.window_geometry.isEmpty()) window_->restoreGeometry(state.window_geometry);
     if (!state.window_state.isEmpty()) window_->restoreLayoutState(state.window_state);
     session_->analyzeNow();

@@ -3,6 +3,7 @@
 #include <QDir>
 #include <QFile>
 #include <QFileInfo>
+#include <QJsonArray>
 #include <QJsonDocument>
 #include <QJsonObject>
 #include <QSaveFile>
@@ -103,7 +104,8 @@ bool SessionState::operator==(const SessionState& o) const {
     return model_path == o.model_path && prompt == o.prompt &&
            same_sampling(sampling, o.sampling) && seed == o.seed && position == o.position &&
            layer == o.layer && head == o.head && neuron == o.neuron &&
-           window_geometry == o.window_geometry && window_state == o.window_state;
+           interventions == o.interventions && window_geometry == o.window_geometry &&
+           window_state == o.window_state;
 }
 
 QByteArray session_to_json(const SessionState& s) {
@@ -114,12 +116,16 @@ QByteArray session_to_json(const SessionState& s) {
                          {"order", sampling_order_name(s.sampling.order)}};
     QJsonObject selection{
         {"position", s.position}, {"layer", s.layer}, {"head", s.head}, {"neuron", s.neuron}};
+    QJsonArray interventions;
+    for (const SavedIntervention& iv : s.interventions)
+        interventions.append(QJsonObject{{"spec", iv.spec}, {"enabled", iv.enabled}});
     QJsonObject layout{{"geometry", QString::fromLatin1(s.window_geometry.toBase64())},
                        {"state", QString::fromLatin1(s.window_state.toBase64())}};
     QJsonObject root{{"format", kFormat},      {"version", SessionState::kVersion},
                      {"model", s.model_path},  {"prompt", s.prompt},
                      {"sampling", sampling},   {"seed", QString::number(s.seed)},
                      {"selection", selection}, {"layout", layout}};
+    if (!interventions.isEmpty()) root["interventions"] = interventions;
     return QJsonDocument(root).toJson(QJsonDocument::Indented);
 }
 
@@ -170,6 +176,23 @@ SessionState session_from_json(const QByteArray& json, const QString& source,
     s.layer = r.integer(selection, sel, "layer", 0, 1000000);
     s.head = r.integer(selection, sel, "head", 0, 1000000);
     s.neuron = r.integer(selection, sel, "neuron", 0, 100000000);
+
+    if (root.contains("interventions")) {
+        const QJsonValue list = root.value("interventions");
+        if (!list.isArray()) r.fail_field("interventions", "must be an array");
+        const QJsonArray items = list.toArray();
+        for (qsizetype i = 0; i < items.size(); ++i) {
+            const QString at = QString("interventions[%1].").arg(i);
+            if (!items[i].isObject()) r.fail_field(at.chopped(1), "must be an object");
+            const QJsonObject item = items[i].toObject();
+            SavedIntervention iv;
+            iv.spec = r.string(item, at, "spec");
+            if (!item.value("enabled").isBool())
+                r.fail_field(at + "enabled", "must be true or false");
+            iv.enabled = item.value("enabled").toBool();
+            s.interventions.push_back(iv);
+        }
+    }
 
     const QJsonObject layout = r.object(root, "layout");
     s.window_geometry = r.base64(layout, "layout.", "geometry");

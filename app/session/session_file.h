@@ -7,7 +7,12 @@
 //   {"format": "paramscope-session", "version": 1, "model": "/abs/path", "prompt": "...",
 //    "sampling": {"temperature": 1, "top_k": 0, "top_p": 1, "min_p": 0, "order": "hf"},
 //    "seed": "42", "selection": {"position": -1, "layer": 0, "head": 0, "neuron": 0},
+//    "interventions": [{"spec": "ablate:blocks.1.attn.hook_z:6", "enabled": true}],
 //    "layout": {"geometry": "<base64>", "state": "<base64>"}}
+//
+// "interventions" (optional: files written before it read as none) holds the dials turned, as
+// the command line's --intervene specs; patches and steering, which need their source prompts,
+// are not saved.
 //
 // The seed is a decimal string: JSON numbers are doubles and a 64-bit seed would lose bits.
 #pragma once
@@ -15,10 +20,17 @@
 #include <QByteArray>
 #include <QString>
 #include <cstdint>
+#include <vector>
 
 #include "core/sampling/sampling.h"
 
 namespace ps {
+
+struct SavedIntervention {
+    QString spec;  // as parse_intervention reads it
+    bool enabled = true;
+    bool operator==(const SavedIntervention&) const = default;
+};
 
 struct SessionState {
     static constexpr int kVersion = 1;  // files with a newer version are refused
@@ -29,6 +41,7 @@ struct SessionState {
     uint64_t seed = 42;
     int position = -1;  // -1: follow the last position
     int layer = 0, head = 0, neuron = 0;
+    std::vector<SavedIntervention> interventions;
     QByteArray window_geometry;  // QMainWindow::saveGeometry(); empty: leave as is
     QByteArray window_state;     // QMainWindow::saveState(); empty: leave as is
 

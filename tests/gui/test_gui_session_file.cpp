@@ -7,6 +7,7 @@
 #include <unistd.h>
 #include <QDir>
 #include <QFile>
+#include <QJsonArray>
 #include <QJsonDocument>
 #include <QJsonObject>
 #include <QRandomGenerator>
@@ -37,6 +38,8 @@ SessionState sample_state() {
     s.layer = 2;
     s.head = 1;
     s.neuron = 77;
+    s.interventions = {{"ablate:blocks.1.attn.hook_z:6", true},
+                       {"scale:blocks.0.mlp.hook_post:5=2", false}};
     s.window_geometry = QByteArray("\x01\xd9\xd0\xcb\x00\x03geometry\x00\xff", 16);
     s.window_state = QByteArray("\x00\x00\x00\xff state bytes \x80\x81", 20);
     return s;
@@ -122,6 +125,12 @@ class TestGuiSessionFile : public QObject {
         QCOMPARE(back.layer, s.layer);
         QCOMPARE(back.head, s.head);
         QCOMPARE(back.neuron, s.neuron);
+        QVERIFY(back.interventions == s.interventions);
+        QCOMPARE(back.interventions.size(), size_t{2});
+        QVERIFY(!back.interventions[1].enabled);
+        QVERIFY(session_from_json(with("interventions", QJsonValue::Undefined), "old.paramscope",
+                                  "/")
+                    .interventions.empty());  // files written before interventions existed
         QCOMPARE(back.window_geometry, s.window_geometry);
         QCOMPARE(back.window_state, s.window_state);
         QVERIFY(back == s);
@@ -184,6 +193,11 @@ class TestGuiSessionFile : public QObject {
             {with_sub("selection", "neuron", "7"), "field 'selection.neuron' must be a number"},
             {with_sub("layout", "state", "not base64!"), "field 'layout.state' must be base64"},
             {with("layout", QJsonValue::Undefined), "field 'layout' is missing"},
+            {with("interventions", "ablate"), "field 'interventions' must be an array"},
+            {with("interventions", QJsonArray{QJsonObject{{"spec", 3}, {"enabled", true}}}),
+             "field 'interventions[0].spec' must be a string"},
+            {with("interventions", QJsonArray{QJsonObject{{"spec", "x"}}}),
+             "field 'interventions[0].enabled' must be true or false"},
         };
         for (const auto& c : cases) {
             const QString message = error_of(c.json);

@@ -74,6 +74,11 @@ class TestGuiSessionWork : public QObject {
             s.selectPosition(3);
             s.selectHead(2, 3);
             s.selectNeuron(2, 17);
+            s.addIntervention(
+                parse_intervention("ablate:blocks.1.attn.hook_z:2", s.model()->config));
+            s.addIntervention(
+                parse_intervention("scale:blocks.3.mlp.hook_post:9=2", s.model()->config));
+            s.setInterventionEnabled(1, false);
             w.findChild<QDockWidget*>("distributionDock")->hide();
             QVERIFY(w.sessionFiles()->saveTo(path));
             QVERIFY(w.windowTitle().startsWith("work.paramscope"));
@@ -97,6 +102,10 @@ class TestGuiSessionWork : public QObject {
         QCOMPARE(s.layer(), 2);
         QCOMPARE(s.head(), 3);
         QCOMPARE(s.neuron(), 17);
+        QCOMPARE(s.interventions().size(), size_t{2});
+        QCOMPARE(QString::fromStdString(s.interventions()[0].spec()),
+                 QString("ablate:blocks.1.attn.hook_z:2"));
+        QVERIFY(s.interventions()[0].enabled && !s.interventions()[1].enabled);
         QVERIFY(!w.findChild<QDockWidget*>("distributionDock")->isVisible());
         QCOMPARE(w.sessionFiles()->currentPath(), path);
         QVERIFY(w.windowTitle().startsWith("work.paramscope"));
@@ -105,7 +114,8 @@ class TestGuiSessionWork : public QObject {
         QTRY_VERIFY_WITH_TIMEOUT(settled(s), 20000);
         QCOMPARE(s.position(), 3);
         QVERIFY(s.distribution() != nullptr);
-        QVERIFY(s.distribution()->kept <= 12);  // top-k 12 is in effect
+        QVERIFY(s.distribution()->kept <= 12);                 // top-k 12 is in effect
+        QCOMPARE(s.trace()->interventions.size(), size_t{2});  // the analysis runs them
 
         // Reopening the same session over edits (same model: at once) restores it.
         s.setPrompt("something else");

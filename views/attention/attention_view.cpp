@@ -13,11 +13,13 @@
 #include <QToolButton>
 #include <QVBoxLayout>
 #include <cmath>
+#include <memory>
 
 #include "app/session/session.h"
 #include "views/attention/attention_heatmap.h"
 #include "views/attention/attention_lines.h"
 #include "views/attention/head_grid.h"
+#include "views/widgets/intervention_menu.h"
 #include "views/widgets/plot_export.h"
 #include "views/widgets/token_text.h"
 
@@ -175,6 +177,19 @@ AttentionView::AttentionView(Session* session, QWidget* parent)
     connect(head_spin_, &QSpinBox::valueChanged, this, select_from_pickers);
     connect(thumbnails_, &HeadGrid::headClicked, session_, &Session::selectHead);
     connect(summary_, &HeadGrid::headClicked, session_, &Session::selectHead);
+    // Right-click a head: turn that dial (ablate, scale, restore).
+    for (HeadGrid* grid : {thumbnails_, summary_})
+        connect(grid, &HeadGrid::headMenuRequested, this,
+                [this](int layer, int head, const QPoint& global) {
+                    std::unique_ptr<QMenu> menu(headMenu(layer, head));
+                    menu->exec(global);
+                });
+    heatmap_->setContextMenuPolicy(Qt::CustomContextMenu);
+    connect(heatmap_, &QWidget::customContextMenuRequested, this, [this](const QPoint& at) {
+        if (shown_layer_ < 0) return;
+        std::unique_ptr<QMenu> menu(headMenu(shown_layer_, shown_head_));
+        menu->exec(heatmap_->mapToGlobal(at));
+    });
     connect(heatmap_, &AttentionHeatmap::queryClicked, session_, &Session::selectPosition);
     connect(lines_, &AttentionLines::queryClicked, session_, &Session::selectPosition);
     connect(metric_, &QComboBox::currentIndexChanged, this, &AttentionView::refreshSummary);
@@ -394,6 +409,12 @@ bool AttentionView::exportSummaryCsv(const QString& path) const {
             }
         }
     });
+}
+
+QMenu* AttentionView::headMenu(int layer, int head) {
+    auto* menu = new QMenu(this);
+    add_intervention_actions(menu, session_, Hook::AttnZ, layer, head);
+    return menu;
 }
 
 }  // namespace ps

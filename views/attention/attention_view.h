@@ -13,6 +13,7 @@
 
 class QComboBox;
 class QLabel;
+class QMenu;
 class QSpinBox;
 class QTabWidget;
 
@@ -45,6 +46,9 @@ class AttentionView : public QWidget {
     void setMetric(HeadMetric metric);
     // Lines for every head of the layer (true) or the selected head only.
     void setLinesAllHeads(bool all);
+
+    // The right-click menu of a head: ablate, mean-ablate, scale, restore (the caller owns it).
+    QMenu* headMenu(int layer, int head);
 
     // The shown head's pattern (or, with `all_heads`, every head of its layer):
     // layer,head,kv_head,query,query_token,key,key_token,weight; one row per visible cell

@@ -1,5 +1,6 @@
 #include "views/attention/head_grid.h"
 
+#include <QContextMenuEvent>
 #include <QToolTip>
 #include <algorithm>
 #include <cmath>
@@ -314,6 +315,12 @@ void HeadGrid::mousePressEvent(QMouseEvent* event) {
     QCustomPlot::mousePressEvent(event);
     int layer, head;
     if (headAt(event->position(), &layer, &head)) emit headClicked(layer, head);
+}
+
+void HeadGrid::contextMenuEvent(QContextMenuEvent* event) {
+    int layer, head;
+    if (headAt(QPointF(event->pos()), &layer, &head))
+        emit headMenuRequested(layer, head, event->globalPos());
 }
 
 }  // namespace ps

@@ -46,10 +46,13 @@ class HeadGrid : public QCustomPlot {
 
   signals:
     void headClicked(int layer, int head);
+    // A right-click on a head, at `global` screen coordinates.
+    void headMenuRequested(int layer, int head, const QPoint& global);
 
   protected:
     void mouseMoveEvent(QMouseEvent* event) override;
     void mousePressEvent(QMouseEvent* event) override;
+    void contextMenuEvent(QContextMenuEvent* event) override;
     void resizeEvent(QResizeEvent* event) override;
 
   private:

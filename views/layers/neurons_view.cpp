@@ -5,6 +5,7 @@
 #include <QCheckBox>
 #include <QHBoxLayout>
 #include <QLabel>
+#include <QMenu>
 #include <QPushButton>
 #include <QSpinBox>
 #include <QTextStream>
@@ -12,9 +13,11 @@
 #include <QVBoxLayout>
 #include <algorithm>
 #include <cmath>
+#include <memory>
 
 #include "app/session/session.h"
 #include "views/widgets/grid_text_layer.h"
+#include "views/widgets/intervention_menu.h"
 #include "views/widgets/plot_export.h"
 #include "views/widgets/token_text.h"
 
@@ -124,6 +127,14 @@ NeuronsView::NeuronsView(Session* session, QWidget* parent) : QWidget(parent), s
 
     connect(plot_, &QCustomPlot::mouseMove, this, &NeuronsView::onMouseMove);
     connect(plot_, &QCustomPlot::mousePress, this, &NeuronsView::onMousePress);
+    // Right-click a bar: turn that neuron's dial (ablate, scale, restore).
+    plot_->setContextMenuPolicy(Qt::CustomContextMenu);
+    connect(plot_, &QWidget::customContextMenuRequested, this, [this](const QPoint& at) {
+        const int r = barAt(QPointF(at));
+        if (r < 0) return;
+        std::unique_ptr<QMenu> menu(neuronMenu(bars_[static_cast<size_t>(r)].neuron));
+        menu->exec(plot_->mapToGlobal(at));
+    });
     connect(top_k_, &QSpinBox::valueChanged, this, &NeuronsView::refresh);
     connect(magnitude_, &QCheckBox::toggled, this, &NeuronsView::refresh);
     connect(export_button, &QPushButton::clicked, this, [this] {
@@ -332,6 +343,12 @@ bool NeuronsView::exportCsv(const QString& path) const {
                 << neuron_rank(trace, layer, t, neuron, magnitude) << ','
                 << QString::number(strip_[static_cast<size_t>(t)], 'g', 9) << '\n';
     });
+}
+
+QMenu* NeuronsView::neuronMenu(int neuron) {
+    auto* menu = new QMenu(this);
+    add_intervention_actions(menu, session_, Hook::MlpPost, session_->layer(), neuron);
+    return menu;
 }
 
 }  // namespace ps

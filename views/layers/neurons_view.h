@@ -16,6 +16,7 @@ class QCPColorMap;
 class QCPColorScale;
 class QCustomPlot;
 class QLabel;
+class QMenu;
 class QMouseEvent;
 class QSpinBox;
 
@@ -37,6 +38,8 @@ class NeuronsView : public QWidget {
     const std::vector<float>& strip() const { return strip_; }
     QPoint stripCenter(int position) const;
     void setTopK(int k);
+    // The right-click menu of a neuron of the selected layer (the caller owns it).
+    QMenu* neuronMenu(int neuron);
     void setByMagnitude(bool on);
 
     // The top-k table at the selected position (kind "top") and the selected neuron at every
