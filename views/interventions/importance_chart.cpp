@@ -72,7 +72,9 @@ void ImportanceChart::showImportance(const HeadImportance& importance, const QSt
         for (int h = 0; h < heads; ++h) {
             const double d = importance.delta[size_t(l)][size_t(h)];
             const QColor bg = QColor::fromRgb(gradient.color(d, range));
-            cells.push_back({double(h), double(l), QString::number(d, 'f', 3), bg, false, {}});
+            // |d| below the last digit shown reads 0.000, not "-0.000".
+            const double shown = std::abs(d) < 5e-4 ? 0.0 : d;
+            cells.push_back({double(h), double(l), QString::number(shown, 'f', 3), bg, false, {}});
         }
     text_->setCells(std::move(cells));
     xAxis->setRange(-0.5, heads - 0.5);

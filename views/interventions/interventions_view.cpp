@@ -60,7 +60,7 @@ InterventionsView::InterventionsView(Session* session, QWidget* parent)
     effect_plot_->legend->setVisible(true);
     effect_plot_->axisRect()->insetLayout()->setInsetAlignment(0, Qt::AlignTop | Qt::AlignRight);
     Appearance::instance().watch(effect_plot_);
-    keep_height_with_text(effect_plot_, 180, 320);
+    keep_height_with_text(effect_plot_, 130, 320);
     layout->addWidget(effect_plot_, 1);
 
     auto* sweep_row = new QHBoxLayout;
@@ -75,7 +75,7 @@ InterventionsView::InterventionsView(Session* session, QWidget* parent)
     sweep_row->addWidget(cancel_);
     layout->addLayout(sweep_row);
     importance_ = new ImportanceChart;
-    keep_height_with_text(importance_, 200, 400);
+    keep_height_with_text(importance_, 150, 400);
     layout->addWidget(importance_, 1);
 
     connect(list_, &QListWidget::itemChanged, this, [this](QListWidgetItem* item) {
