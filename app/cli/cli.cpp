@@ -181,6 +181,7 @@ const std::vector<CommandSpec>& commands() {
         s.push_back(bench_spec());
         s.push_back(train_spec());
         s.push_back(importance_spec());
+        s.push_back(sweep_spec());
         return s;
     }();
     return specs;
@@ -196,6 +197,7 @@ int dispatch(const std::string& name, const Args& args) {
     if (name == "bench") return cmd_bench(args);
     if (name == "train") return cmd_train(args);
     if (name == "importance") return cmd_importance(args);
+    if (name == "sweep") return cmd_sweep(args);
     throw Error("unknown command " + name);
 }
 

@@ -6,6 +6,7 @@
 
 #include "app/cli/commands.h"
 #include "core/analysis/importance.h"
+#include "core/analysis/sweep.h"
 #include "core/error.h"
 #include "core/model/weight_edit.h"
 
@@ -114,6 +115,56 @@ int cmd_importance(const Args& args) {
                        {"baseline_p", hi.baseline_p},
                        {"heads", heads}})
               << "\n";
+    return 0;
+}
+
+CommandSpec sweep_spec() {
+    std::vector<OptionSpec> o = prompt_options();
+    for (const OptionSpec& i : intervention_options()) o.push_back(i);
+    o.push_back({"component", "UNIT",
+                 "what is scaled: blocks.L.attn.hook_z:H, blocks.L.mlp.hook_post:N, "
+                 "blocks.L.hook_attn_out or blocks.L.hook_mlp_out, each with an optional @P"});
+    o.push_back({"from", "F", "the first factor (default 0)"});
+    o.push_back({"to", "F", "the last factor (default 2)"});
+    o.push_back({"steps", "N", "how many factors, evenly spaced (default 9)"});
+    o.push_back({"target", "TEXT", "a token to follow (one token; repeatable)"});
+    o.push_back({"target-ids", "1,2,3", "tokens to follow, as ids (default: the top three)"});
+    return {"sweep", "MODEL (--text T | --ids ...) --component UNIT [--from F --to F --steps N]",
+            "Scale one component by each factor and follow the probability of a few next tokens "
+            "at the last position: {\"component\", \"factors\", \"targets\": [{\"id\", "
+            "\"piece\", \"p\": [per factor]}]}; the other --intervene changes stay on.",
+            o,
+            "paramscope sweep stories260K.bin --text \"Lily and Ben. Lily\" --component "
+            "blocks.1.attn.hook_z:6 --json"};
+}
+
+int cmd_sweep(const Args& args) {
+    const Intervened run = open_intervened(args);
+    const Model& model = *run.model;
+    const std::vector<int> ids = prompt_ids(model, args);
+    if (!args.has("component"))
+        throw Error("--component UNIT is required (e.g. blocks.1.attn.hook_z:6)");
+    const std::string unit = args.str("component");
+    const Intervention component = parse_intervention("ablate:" + unit, model.config);
+    const std::vector<float> factors = factor_range(
+        float(args.number("from", 0.0)), float(args.number("to", 2.0)), args.integer("steps", 9));
+    std::vector<int> targets = args.has("target-ids") ? args.ids("target-ids") : std::vector<int>{};
+    for (const std::string& text : args.all("target")) {
+        const std::vector<int> t = model.tokenizer->encode(text);
+        if (t.size() != 1)
+            throw Error("--target '" + text + "' is " + std::to_string(t.size()) +
+                        " tokens; give one token (or --target-ids)");
+        targets.push_back(t[0]);
+    }
+    const ScaleSweep sw = scale_sweep(model, ids, component, factors, targets, run.interventions);
+    json followed = json::array();
+    for (size_t t = 0; t < sw.targets.size(); ++t)
+        followed.push_back({{"id", sw.targets[t]},
+                            {"piece", model.tokenizer->piece(sw.targets[t])},
+                            {"p", sw.p[t]}});
+    std::cout
+        << dump({{"ids", ids}, {"component", unit}, {"factors", sw.factors}, {"targets", followed}})
+        << "\n";
     return 0;
 }
 

@@ -24,4 +24,7 @@ Intervened open_intervened(const Args& args);
 CommandSpec importance_spec();
 int cmd_importance(const Args& args);
 
+CommandSpec sweep_spec();
+int cmd_sweep(const Args& args);
+
 }  // namespace ps::cli

@@ -47,10 +47,12 @@ struct GuiOptions : StartState {
     double font_scale = 1;
     bool f32_weights = false;
     bool chat = false;        // --chat: the prompt wrapped in the model's chat template
-    bool lesson = false;      // --lesson: the walk panel with the lesson's seven steps
+    bool lesson = false;      // --lesson: the walk panel with the lesson's eight steps
     bool classroom = false;   // --classroom: the Classroom display preset
     QStringList intervene;    // --intervene SPEC: interventions on the first model opened
     bool importance = false;  // --importance: the head-importance sweep before the screenshot
+    QString sweep;            // --sweep UNIT: the Sweep view's sweep before the screenshot
+    QString steer_plus, steer_minus, source_text;  // the sources of steer: and patch: specs
 };
 
 // `--view walk` shows the whole window with the walk open, as the walk raises other views.
@@ -94,10 +96,15 @@ bool parse(const QApplication& app, GuiOptions& o) {
     parser.addOption({"walk-step", "With --view walk or --lesson: the step (default 1).", "N"});
     parser.addOption({"intervene",
                       "An intervention on the first model (repeatable; as the command line's "
-                      "ablate:, mean-ablate: and scale: specs).",
+                      "ablate:, mean-ablate:, scale:, patch: and steer: specs).",
                       "SPEC"});
     parser.addOption({"importance", "Runs the Interventions view's head-importance sweep."});
-    parser.addOption({"lesson", "Opens the lesson: seven steps for a class (View > Lesson)."});
+    parser.addOption(
+        {"sweep", "Runs the Sweep view on UNIT (blocks.L.attn.hook_z:H, ...).", "UNIT"});
+    parser.addOption({"steer-plus", "steer: the prompt whose stream is added.", "T"});
+    parser.addOption({"steer-minus", "steer: the prompt whose stream is subtracted.", "T"});
+    parser.addOption({"source-text", "patch: the source prompt.", "T"});
+    parser.addOption({"lesson", "Opens the lesson: eight steps for a class (View > Lesson)."});
     parser.addOption({"theme", "Theme: system, light (high contrast) or dark.", "NAME"});
     parser.addOption({"font-scale", "Text size factor (default 1).", "X"});
     parser.addOption({"classroom",
@@ -145,6 +152,10 @@ bool parse(const QApplication& app, GuiOptions& o) {
     o.lesson = parser.isSet("lesson");
     o.intervene = parser.values("intervene");
     o.importance = parser.isSet("importance");
+    o.sweep = parser.value("sweep");
+    o.steer_plus = parser.value("steer-plus");
+    o.steer_minus = parser.value("steer-minus");
+    o.source_text = parser.value("source-text");
     o.classroom = parser.isSet("classroom");
     if (o.lesson && !o.view.isEmpty() && o.view != "walk") {
         std::fprintf(stderr, "error: --lesson shows the whole window; it takes no --view %s\n",
@@ -238,10 +249,22 @@ void arm_screenshot(Session& session, MainWindow& window, const GuiOptions& o, i
         auto* wait = new QTimer(&window);
         wait->start(50);
         QObject::connect(wait, &QTimer::timeout, &window, [&session, &window, o, finish, wait] {
-            if (session.analyzing() || session.importanceRunning()) return;
+            if (session.analyzing() || session.importanceRunning() || session.sweepRunning() ||
+                session.preparingIntervention())
+                return;
             if (o.importance && !wait->property("swept").toBool()) {
                 wait->setProperty("swept", true);
                 session.computeImportance();
+                return;
+            }
+            if (!o.sweep.isEmpty() && !wait->property("scaled").toBool()) {
+                wait->setProperty("scaled", true);
+                try {
+                    session.computeSweep(parse_intervention("ablate:" + o.sweep.toStdString(),
+                                                            session.model()->config));
+                } catch (const std::exception& e) {
+                    return finish(1, QString("error: --sweep: ") + e.what());
+                }
                 return;
             }
             // A lesson step shows fewer views than the window had at start: it takes the asked
@@ -311,12 +334,19 @@ int run_gui(int argc, char** argv) {
             for (const QString& spec : o.intervene) try {
                     Intervention iv =
                         parse_intervention(spec.toStdString(), session.model()->config);
-                    if (iv.action == Intervention::Action::Patch ||
-                        iv.action == Intervention::Action::Steer)
-                        throw Error("--intervene '" + spec.toStdString() +
-                                    "': the app takes ablate:, mean-ablate: and scale: specs "
-                                    "(patch and steer: the command line)");
-                    session.addIntervention(iv);
+                    if (iv.action == Intervention::Action::Patch) {
+                        if (o.source_text.isEmpty())
+                            throw Error("--intervene '" + spec.toStdString() +
+                                        "': a patch needs --source-text T");
+                        session.addPatch(iv, o.source_text);
+                    } else if (iv.action == Intervention::Action::Steer) {
+                        if (o.steer_plus.isEmpty() || o.steer_minus.isEmpty())
+                            throw Error("--intervene '" + spec.toStdString() +
+                                        "': steering needs --steer-plus T and --steer-minus T");
+                        session.addSteering(iv, o.steer_plus, o.steer_minus);
+                    } else {
+                        session.addIntervention(iv);
+                    }
                 } catch (const std::exception& e) {
                     std::fprintf(stderr, "error: %s\n", e.what());
                     QCoreApplication::exit(1);

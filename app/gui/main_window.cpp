@@ -9,6 +9,7 @@
 #include <QFileDialog>
 #include <QFileInfo>
 #include <QLabel>
+#include <QLayout>
 #include <QMenuBar>
 #include <QMessageBox>
 #include <QMimeData>
@@ -26,6 +27,8 @@
 #include "views/compare/compare_view.h"
 #include "views/distribution/distribution_view.h"
 #include "views/interventions/interventions_view.h"
+#include "views/interventions/steering_panel.h"
+#include "views/interventions/sweep_view.h"
 #include "views/layers/embeddings_view.h"
 #include "views/layers/logit_lens_view.h"
 #include "views/layers/neurons_view.h"
@@ -42,7 +45,7 @@ namespace ps {
 
 namespace {
 
-constexpr int kLayoutVersion = 1;
+constexpr int kLayoutVersion = 2;
 constexpr int kMaxRecent = 10;
 
 QString human_count(int64_t n) {
@@ -108,6 +111,15 @@ MainWindow::MainWindow(Session* session, QWidget* parent)
                                    new CompareView(session, this), Qt::RightDockWidgetArea));
     tabifyDockWidget(lens, addDock("interventions", tr("Interventions"),
                                    new InterventionsView(session, this), Qt::RightDockWidgetArea));
+    QDockWidget* sweep =
+        addDock("sweep", tr("Sweep a dial"), new SweepView(session, this), Qt::RightDockWidgetArea);
+    tabifyDockWidget(lens, sweep);
+    tabifyDockWidget(lens, addDock("steering", tr("Steering"), new SteeringPanel(session, this),
+                                   Qt::RightDockWidgetArea));
+    // A sweep asked for from a context menu shows where its lines are drawn.
+    connect(session, &Session::sweepReady, sweep, [session, sweep] {
+        if (session->sweepRunning()) sweep->raise();
+    });
     lens->raise();
     // The guided walk, on the left, opened from the View menu (or --view walk).
     QDockWidget* walk_dock = addDock("walk", tr("Follow the prompt"),
@@ -261,6 +273,8 @@ void MainWindow::updateStatus() {
                          : session_->trace()
                              ? tr("forward %1 ms").arg(session_->lastForwardMs(), 0, 'f', 1)
                              : QString());
+    // A longer time is shown whole at once, not after the status bar's next layout.
+    if (QLayout* bar = statusBar()->layout()) bar->activate();
 }
 
 QByteArray MainWindow::layoutState() const {

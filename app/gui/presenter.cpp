@@ -161,7 +161,7 @@ QAction* Presenter::action(QMenu* menu, const QString& text, const QList<QKeySeq
 
 void Presenter::addMenus(QMenu* view_menu) {
     view_menu->addSeparator();
-    QAction* lesson = view_menu->addAction(tr("&Lesson (seven steps for a class)"), this,
+    QAction* lesson = view_menu->addAction(tr("&Lesson (eight steps for a class)"), this,
                                            [this] { startLesson(); });
     lesson->setObjectName("lessonAction");
     lesson->setShortcut(QKeySequence(Qt::Key_F7));

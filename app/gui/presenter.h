@@ -36,7 +36,7 @@ class Presenter : public QObject {
     void setWalk(GuidedWalk* walk, QDockWidget* dock);
     // Shows the walk and goes to `step` (once the current prompt is analyzed).
     void startWalk(int step = 0);
-    // The same with the lesson's seven steps (GuidedWalk::setLesson).
+    // The same with the lesson's eight steps (GuidedWalk::setLesson).
     void startLesson(int step = 0);
     // Back to the full walk and the layout from before the lesson (also when the walk closes).
     void endLesson();

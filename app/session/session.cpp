@@ -28,6 +28,13 @@ Session::Session(QObject* parent) : QObject(parent) {
     auto busy = [this] { emit busyChanged(runner_.busy() || loader_.busy()); };
     connect(&runner_, &AnalysisRunner::busyChanged, this, busy);
     connect(&loader_, &AnalysisRunner::busyChanged, this, busy);
+    // A cancelled experiment's worker stops a moment after the click: the views learn it here.
+    connect(&importance_runner_, &AnalysisRunner::busyChanged, this, [this](bool running) {
+        if (!running) emit importanceReady();
+    });
+    connect(&sweep_runner_, &AnalysisRunner::busyChanged, this, [this](bool running) {
+        if (!running) emit sweepReady();
+    });
 }
 
 Session::~Session() = default;
@@ -59,6 +66,10 @@ void Session::setModel(std::shared_ptr<const Model> model) {
     interventions_.clear();  // they name layers and units of the old model
     importance_runner_.invalidate();
     importance_.reset();
+    sweep_runner_.invalidate();
+    source_runner_.invalidate();
+    sweep_.reset();
+    sweep_component_.reset();
     layer_analysis_.reset();
     distribution_.reset();
     position_ = -1;
@@ -71,6 +82,7 @@ void Session::setModel(std::shared_ptr<const Model> model) {
     emit distributionChanged();
     emit interventionsChanged();
     emit importanceReady();
+    emit sweepReady();
     analyzeNow();
 }
 
@@ -78,6 +90,7 @@ void Session::setModel(std::shared_ptr<const Model> model) {
 // Prompt
 
 void Session::tokenize() {
+    dropExperiments();  // a sweep of other tokens no longer applies, even before the analysis
     tokens_.clear();
     chat_error_.clear();
     if (!model_) return;
@@ -204,12 +217,9 @@ void Session::startAnalysis() {
     }
     // The previous trace lends the positions the new prompt shares with it (the key/value
     // cache): typing at the end of the prompt recomputes only the last word's tokens.
-    // An importance sweep of the previous prompt or interventions no longer applies.
-    importance_runner_.invalidate();
-    if (importance_) {
-        importance_.reset();
-        emit importanceReady();
-    }
+    // An importance sweep or a scale sweep of the previous prompt or interventions no longer
+    // applies.
+    dropExperiments();
     auto run = [this, model = model_, ids = tokens_, options = trace_options_, reuse = trace_,
                 list = interventions_, baseline_reuse = baseline_, with_baseline = intervened()](
                    const std::atomic<bool>&) -> AnalysisRunner::Continuation {

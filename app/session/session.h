@@ -13,6 +13,7 @@
 #include "app/session/analysis_runner.h"
 #include "core/analysis/importance.h"
 #include "core/analysis/layer_analysis.h"
+#include "core/analysis/sweep.h"
 #include "core/model/forward.h"
 #include "core/model/intervention.h"
 #include "core/model/model.h"
@@ -119,6 +120,25 @@ class Session : public QObject {
     const std::optional<HeadImportance>& importance() const { return importance_; }
     bool importanceRunning() const { return importance_runner_.busy(); }
 
+    // A dose-response sweep (core/analysis/sweep.h): `component` scaled by `steps` factors from
+    // 0 to 2, following `targets` (empty: the three most likely next tokens) at the last
+    // position, on the worker with progress (sweepProgress) and cancel (cancelSweep). Dropped,
+    // like importance(), when the prompt, model or interventions change.
+    void computeSweep(const Intervention& component, const std::vector<int>& targets = {},
+                      int steps = 9);
+    void cancelSweep();
+    const std::optional<ScaleSweep>& sweep() const { return sweep_; }
+    // The unit of the latest sweep asked for (its action and factor unused).
+    const std::optional<Intervention>& sweepComponent() const { return sweep_component_; }
+    bool sweepRunning() const { return sweep_runner_.busy(); }
+
+    // Adds a Patch whose values come from a run of `source` (tokenized as a prompt), or a Steer
+    // along resid(plus) - resid(minus): the source runs go to the worker and the intervention
+    // joins the list when they are done (interventionsChanged), or error() says why not.
+    void addPatch(const Intervention& patch, const QString& source);
+    void addSteering(const Intervention& steer, const QString& plus, const QString& minus);
+    bool preparingIntervention() const { return source_runner_.busy(); }
+
     // --- selection ---------------------------------------------------------------------------
     // The selected position in trace(): by default (and after selectPosition(-1)) the last one.
     int position() const;
@@ -171,6 +191,8 @@ class Session : public QObject {
     void interventionsChanged();
     void importanceProgress(int done, int total);
     void importanceReady();  // importance() is set, or reset when it failed or went stale
+    void sweepProgress(int done, int total);
+    void sweepReady();  // sweep() is set, or reset when it failed or went stale
     void error(const QString& message);
 
   private:
@@ -181,6 +203,7 @@ class Session : public QObject {
     void followMostActiveNeuron();
     void appendDrawn(bool greedy);
     void interventionsEdited();
+    void dropExperiments();  // importance() and sweep(), which no longer apply
 
     AnalysisRunner loader_;
     AnalysisRunner runner_;
@@ -197,6 +220,10 @@ class Session : public QObject {
     Interventions interventions_;
     AnalysisRunner importance_runner_;
     std::optional<HeadImportance> importance_;
+    AnalysisRunner sweep_runner_;
+    std::optional<ScaleSweep> sweep_;
+    std::optional<Intervention> sweep_component_;
+    AnalysisRunner source_runner_;  // patch sources and steering directions
     std::shared_ptr<const LayerAnalysis> layer_analysis_;
     TraceOptions trace_options_;
     double last_forward_ms_ = 0;

@@ -6,6 +6,7 @@
 #include "app/session/exception_text.h"
 #include "app/session/session.h"
 #include "core/error.h"
+#include "core/tokenizer/prompt.h"
 
 namespace ps {
 
@@ -64,6 +65,7 @@ void Session::setInterventions(const Interventions& list) {
 // analysis (which keeps the positions before the change) is ready.
 void Session::interventionsEdited() {
     if (!intervened()) baseline_.reset();
+    dropExperiments();
     emit interventionsChanged();
     analyzeNow();
 }
@@ -76,36 +78,134 @@ const float* Session::baselineLogitsAt(int position) const {
     return baseline_->logits.data() + int64_t(position) * baseline_->logits.cols();
 }
 
-void Session::computeImportance(int target) {
-    if (!model_ || tokens_.empty() || promptTooLong()) return;
-    importance_.reset();
-    emit importanceReady();
-    // Progress is posted to the GUI thread; `guard` drops it if the session is gone.
-    QPointer<Session> guard(this);
-    auto work = [this, guard, model = model_, ids = tokens_, list = interventions_,
-                 target](const std::atomic<bool>& cancelled) -> AnalysisRunner::Continuation {
+namespace {
+
+// A long experiment on `runner`: `compute(progress)` on the worker, its result handed to
+// `store` on the GUI thread. Progress is posted to the GUI thread through `notify` while
+// `running()` holds; `guard` drops it if the session is gone. Cancel throws ps::Cancelled.
+template <class Compute, class Store, class Notify, class Running>
+void run_experiment(Session* session, AnalysisRunner& runner, Compute compute, Store store,
+                    Notify notify, Running running) {
+    QPointer<Session> guard(session);
+    runner.submit([=](const std::atomic<bool>& cancelled) -> AnalysisRunner::Continuation {
         try {
             auto progress = [&](int done, int total) {
                 if (cancelled.load()) return false;
-                QMetaObject::invokeMethod(guard, [guard, done, total] {
-                    if (guard && guard->importanceRunning())
-                        emit guard->importanceProgress(done, total);
+                QMetaObject::invokeMethod(guard, [=] {
+                    if (guard && running(guard.data())) notify(guard.data(), done, total);
                 });
                 return true;
             };
-            HeadImportance result = head_importance(*model, ids, target, list, progress);
-            return [this, result = std::move(result)] {
-                importance_ = result;
-                emit importanceReady();
-            };
+            auto result = compute(progress);
+            return [=] { store(result); };
         } catch (const Cancelled&) {
             return [] {};
         } catch (...) {
             const QString msg = what_of(std::current_exception());
-            return [this, msg] { emit error(msg); };
+            return [guard, msg] {
+                if (guard) emit guard->error(msg);
+            };
         }
-    };
-    importance_runner_.submit(work);
+    });
+}
+
+}  // namespace
+
+void Session::dropExperiments() {
+    importance_runner_.invalidate();
+    sweep_runner_.invalidate();
+    if (importance_) {
+        importance_.reset();
+        emit importanceReady();
+    }
+    if (sweep_) {
+        sweep_.reset();
+        emit sweepReady();
+    }
+}
+
+void Session::computeImportance(int target) {
+    if (!model_ || tokens_.empty() || promptTooLong()) return;
+    importance_.reset();
+    emit importanceReady();
+    run_experiment(
+        this, importance_runner_,
+        [model = model_, ids = tokens_, list = interventions_, target](const auto& progress) {
+            return head_importance(*model, ids, target, list, progress);
+        },
+        [this](const HeadImportance& result) {
+            importance_ = result;
+            emit importanceReady();
+        },
+        [](Session* s, int done, int total) { emit s->importanceProgress(done, total); },
+        [](Session* s) { return s->importanceRunning(); });
+}
+
+void Session::computeSweep(const Intervention& component, const std::vector<int>& targets,
+                           int steps) {
+    if (!model_ || tokens_.empty() || promptTooLong()) return;
+    sweep_.reset();
+    sweep_component_ = component;
+    emit sweepReady();
+    run_experiment(
+        this, sweep_runner_,
+        [model = model_, ids = tokens_, list = interventions_, component, targets,
+         steps](const auto& progress) {
+            return scale_sweep(*model, ids, component, factor_range(0.0f, 2.0f, steps), targets,
+                               list, progress);
+        },
+        [this](const ScaleSweep& result) {
+            sweep_ = result;
+            emit sweepReady();
+        },
+        [](Session* s, int done, int total) { emit s->sweepProgress(done, total); },
+        [](Session* s) { return s->sweepRunning(); });
+}
+
+void Session::cancelSweep() {
+    sweep_runner_.invalidate();
+    emit sweepReady();
+}
+
+void Session::addPatch(const Intervention& patch, const QString& source) {
+    if (!model_) return;
+    const Tokenizer& tok = *model_->tokenizer;
+    const std::string text = source.toStdString();
+    const std::vector<int> ids = prompt_tokens(tok, {text, false, {}});
+    if (ids.empty()) {
+        emit error(tr("The source prompt of the patch has no tokens."));
+        return;
+    }
+    run_experiment(
+        this, source_runner_,
+        [model = model_, patch, ids, text](const auto&) {
+            Intervention iv = patch;
+            set_patch_source(*model, iv, ids, text);
+            return iv;
+        },
+        [this](const Intervention& iv) { addIntervention(iv); }, [](Session*, int, int) {},
+        [](Session*) { return false; });
+}
+
+void Session::addSteering(const Intervention& steer, const QString& plus, const QString& minus) {
+    if (!model_) return;
+    const Tokenizer& tok = *model_->tokenizer;
+    const std::string a = plus.toStdString(), b = minus.toStdString();
+    const std::vector<int> plus_ids = prompt_tokens(tok, {a, false, {}});
+    const std::vector<int> minus_ids = prompt_tokens(tok, {b, false, {}});
+    if (plus_ids.empty() || minus_ids.empty()) {
+        emit error(tr("Steering needs two prompts with at least one token each."));
+        return;
+    }
+    run_experiment(
+        this, source_runner_,
+        [model = model_, steer, plus_ids, minus_ids, a, b](const auto&) {
+            Intervention iv = steer;
+            set_steering(*model, iv, plus_ids, minus_ids, "\"" + a + "\" - \"" + b + "\"");
+            return iv;
+        },
+        [this](const Intervention& iv) { addIntervention(iv); }, [](Session*, int, int) {},
+        [](Session*) { return false; });
 }
 
 void Session::cancelImportance() {

@@ -8,6 +8,7 @@
 #include <nlohmann/json.hpp>
 
 #include "core/analysis/importance.h"
+#include "core/analysis/sweep.h"
 #include "core/formats/loader.h"
 #include "core/formats/safetensors.h"
 #include "core/model/forward.h"
@@ -175,6 +176,30 @@ class TestCliInterventions : public QObject {
     }
 
     // The trace file records what was changed, in the --intervene forms.
+    // paramscope sweep is the engine's scale_sweep: the same factors, tokens and probabilities,
+    // with the user's other interventions kept on.
+    void sweep_is_the_engines() {
+        PS_REQUIRE_SHARED(model, "models/stories260K/stories260K.bin");
+        const QString m = QString::fromStdString(model);
+        const json cli = run_json({"sweep", m, "--text", kPrompt, "--component",
+                                   "blocks.1.attn.hook_z:6", "--steps", "5", "--target", "saw",
+                                   "--intervene", "ablate:blocks.2.mlp.hook_post:3"});
+        QVERIFY(!cli.is_null());
+        auto engine = ps::load_model(model);
+        const ps::ScaleSweep sw = ps::scale_sweep(
+            *engine, cli["ids"].get<std::vector<int>>(),
+            ps::parse_intervention("ablate:blocks.1.attn.hook_z:6", engine->config),
+            ps::factor_range(0, 2, 5), {engine->tokenizer->encode("saw")[0]},
+            {ps::parse_intervention("ablate:blocks.2.mlp.hook_post:3", engine->config)});
+        QCOMPARE(cli["factors"].get<std::vector<float>>(), sw.factors);
+        QCOMPARE(cli["targets"].size(), size_t(1));
+        QCOMPARE(cli["targets"][0]["id"].get<int>(), sw.targets[0]);
+        QCOMPARE(cli["targets"][0]["piece"].get<std::string>(), std::string("\u2581saw"));
+        const std::vector<float> p = cli["targets"][0]["p"].get<std::vector<float>>();
+        for (size_t f = 0; f < p.size(); ++f) QVERIFY(std::abs(p[f] - sw.p[0][f]) < 1e-6);
+        QVERIFY(std::abs(p.front() - p.back()) > 1e-3);  // the dial moves the token
+    }
+
     void trace_records_the_interventions() {
         PS_REQUIRE_SHARED(model, "models/stories260K/stories260K.bin");
         QTemporaryDir dir;
@@ -211,6 +236,12 @@ class TestCliInterventions : public QObject {
              "nonexistent.weight"},
             {{"importance", m, "--text", "a", "--target-id", "99999"}, "outside the vocabulary"},
             {{"importance", m, "--text", "a", "--target", "once upon"}, "give one token"},
+            {{"sweep", m, "--text", "a"}, "--component"},
+            {{"sweep", m, "--text", "a", "--component", "blocks.1.attn.hook_z:99"}, "head 99"},
+            {{"sweep", m, "--text", "a", "--component", "blocks.1.hook_resid_pre"},
+             "hook_resid_pre"},
+            {{"sweep", m, "--text", "a", "--component", "blocks.1.hook_mlp_out", "--steps", "1"},
+             "2 to 1000 steps"},
         };
         for (const Case& c : cases) {
             ps::test::CliResult r = run_cli(c.args);

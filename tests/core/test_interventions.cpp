@@ -10,6 +10,7 @@
 #include <fstream>
 
 #include "core/analysis/importance.h"
+#include "core/analysis/sweep.h"
 #include "core/error.h"
 #include "core/formats/loader.h"
 #include "core/model/forward.h"
@@ -338,6 +339,53 @@ class TestInterventions : public QObject {
         QVERIFY(cancelled);
         EXPECT_ERROR(ps::head_importance(m, ids_, V + 3), "target token id",
                      "outside the vocabulary");
+    }
+
+    // A sweep's probabilities are one scaled run each; factor 1 is the plain model, and a
+    // user intervention on the same unit is replaced by the sweep's factor, not multiplied.
+    void a_sweep_is_one_scaled_run_per_factor() {
+        const ps::Model& m = *llama_;
+        const int V = m.config.vocab_size;
+        const std::string unit = "blocks.1.mlp.hook_post:3";
+        const ps::Intervention component = ps::parse_intervention("ablate:" + unit, m.config);
+        const std::vector<float> factors = ps::factor_range(0.0f, 2.0f, 5);
+        QCOMPARE(factors[2], 1.0f);
+        const ps::Interventions user{ps::parse_intervention("scale:" + unit + "=7", m.config)};
+        const ps::ScaleSweep sw = ps::scale_sweep(m, ids_, component, factors, {}, user);
+        QCOMPARE(sw.targets.size(), size_t(3));
+        const ps::MatrixRM plain = run(m, ids_, {});
+        Eigen::Index top = 0;
+        plain.row(plain.rows() - 1).maxCoeff(&top);
+        QCOMPARE(sw.targets[0], int(top));
+        double moved = 0;
+        for (size_t f = 0; f < factors.size(); ++f) {
+            const ps::MatrixRM z =
+                run(m, ids_,
+                    {ps::parse_intervention("scale:" + unit + "=" + std::to_string(factors[f]),
+                                            m.config)});
+            for (size_t t = 0; t < sw.targets.size(); ++t) {
+                const double p =
+                    ps::probability_of(z.data() + (z.rows() - 1) * V, V, sw.targets[t]);
+                QVERIFY(std::abs(sw.p[t][f] - p) < 1e-5);
+                moved = std::max(moved, std::abs(double(sw.p[t][f] - sw.p[t][2])));
+            }
+        }
+        QVERIFY2(moved > 1e-4, qPrintable(QString::number(moved)));
+        bool cancelled = false;
+        try {
+            ps::scale_sweep(m, ids_, component, factors, {5}, {},
+                            [](int done, int) { return done < 2; });
+        } catch (const ps::Cancelled&) {
+            cancelled = true;
+        }
+        QVERIFY(cancelled);
+        EXPECT_ERROR(ps::scale_sweep(m, ids_, component, factors, {V}), "target token id",
+                     "outside the vocabulary");
+        EXPECT_ERROR(ps::scale_sweep(
+                         m, ids_, ps::parse_intervention("patch:blocks.0.hook_resid_pre", m.config),
+                         factors, {}),
+                     "hook_resid_pre");
+        EXPECT_ERROR(ps::factor_range(0, 2, 1), "2 to 1000 steps");
     }
 
     // Weight edits: an overlay equal to a file with the same change, which leaves the file and

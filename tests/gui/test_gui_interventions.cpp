@@ -17,6 +17,7 @@
 #include "core/sampling/sampling.h"
 #include "tests/support/cli_json.h"
 #include "tests/support/gui_window.h"
+#include "tests/support/menu_action.h"
 #include "tests/support/shared_data.h"
 #include "tests/support/suite.h"
 #include "views/attention/attention_view.h"
@@ -30,22 +31,12 @@ using namespace ps;
 using nlohmann::json;
 using ps::test::run_json;
 using ps::test::settled;
+using ps::test::trigger;
 
 namespace {
 
 const char* kPrompt =
     "Once upon a time, there was a little girl named Lily. She went to the park. Lily";
-
-// Triggers the action named `name` of a view's context menu, as a click on it would.
-bool trigger(QMenu* menu, const char* name) {
-    std::unique_ptr<QMenu> owned(menu);
-    for (QAction* a : owned->actions())
-        if (a->objectName() == name && a->isEnabled()) {
-            a->trigger();
-            return true;
-        }
-    return false;
-}
 
 }  // namespace
 

@@ -23,6 +23,7 @@
 #include "app/gui/samples.h"
 #include "app/gui/view_export.h"
 #include "app/session/session.h"
+#include "core/analysis/intervention_effect.h"
 #include "core/formats/safetensors.h"
 #include "tests/support/gui_session.h"
 #include "tests/support/gui_window.h"
@@ -78,6 +79,10 @@ class TestGuiWalk : public QObject {
         QVERIFY2(view && view->isVisible(), qPrintable(step.title));
         QWidget* framed = window_->presenter()->highlighted();
         QVERIFY2(framed == view || view->isAncestorOf(framed), qPrintable(step.title));
+        // Turning a dial (entering or leaving that step) re-runs the model: its numbers follow.
+        if (step.kind == WalkStepKind::TurnDial)
+            QTRY_VERIFY_WITH_TIMEOUT(walk->numbersText().contains("KL divergence"), 20000);
+        QTRY_VERIFY_WITH_TIMEOUT(settled(*session_), 10000);
         const QString numbers = walk->numbersText();
         const int vocab = session_->model()->config.vocab_size;
         QVERIFY2(contains_digit(numbers), qPrintable(step.title + ": " + numbers));
@@ -129,6 +134,15 @@ class TestGuiWalk : public QObject {
             case WalkStepKind::Temperature: {
                 const Distribution* d = session_->distribution();
                 QVERIFY(shown(d->p_raw[size_t(d->ranked[0])], 3));
+                break;
+            }
+            case WalkStepKind::TurnDial: {
+                const float* before = session_->baselineLogitsAt(p);
+                QVERIFY(before && session_->intervened());
+                const InterventionEffect e =
+                    intervention_effect(before, session_->logitsAt(p), vocab, 1);
+                QVERIFY2(numbers.contains(QString::number(e.kl_divergence, 'g', 4)),
+                         qPrintable(numbers));
                 break;
             }
             default:
@@ -183,7 +197,7 @@ class TestGuiWalk : public QObject {
     void walk_visits_every_step_forward_and_back() {
         GuidedWalk* walk = window_->walk();
         const Config& c = session_->model()->config;
-        QCOMPARE(walk->stepCount(), 2 * c.n_layers + 9);
+        QCOMPARE(walk->stepCount(), 2 * c.n_layers + 10);  // ... the chosen token, turn a dial
         window_->presenter()->startWalk(0);
         QVERIFY(walk->isVisible());
         QTRY_VERIFY(walk->hasFocus());

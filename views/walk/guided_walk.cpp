@@ -100,6 +100,16 @@ GuidedWalk::GuidedWalk(Session* session, QWidget* parent) : QWidget(parent), ses
          {&Session::analysisReady, &Session::layerAnalysisReady, &Session::selectionChanged,
           &Session::distributionChanged, &Session::samplingChanged})
         connect(session_, signal, this, &GuidedWalk::refresh);
+    connect(session_, &Session::importanceReady, this, &GuidedWalk::applyImportance);
+    connect(session_, &Session::analysisReady, this, [this] {
+        // A new prompt dropped the search: start it again for this prompt.
+        if (saved_interventions_ && !head_silenced_) silenceMostImportantHead(true);
+    });
+    connect(session_, &Session::interventionsChanged, this, &GuidedWalk::refresh);
+    connect(session_, &Session::modelChanged, this, [this] {
+        saved_interventions_.reset();  // the model's interventions went with the old one
+        head_silenced_ = false;
+    });
     rebuild();
 }
 
@@ -124,6 +134,7 @@ void GuidedWalk::go(int index) {
     current_ = std::clamp(index, 0, stepCount() - 1);
     applyStep();
     animateSampling(lesson_ && steps_[size_t(current_)].kind == WalkStepKind::Sampling);
+    silenceMostImportantHead(steps_[size_t(current_)].kind == WalkStepKind::TurnDial);
     refresh();
     emit stepChanged(current_);
 }
@@ -138,6 +149,7 @@ void GuidedWalk::applyStep() {
 void GuidedWalk::setLesson(bool on) {
     if (on == lesson_) return;
     animateSampling(false);
+    silenceMostImportantHead(false);
     lesson_ = on;
     unlock_->setVisible(on);
     unlock_->setChecked(false);
@@ -183,6 +195,42 @@ void GuidedWalk::animateSampling(bool on) {
         if (saved_sampling_) session_->setSampling(*saved_sampling_);
         saved_sampling_.reset();
     }
+}
+
+void GuidedWalk::silenceMostImportantHead(bool on) {
+    if (on == saved_interventions_.has_value()) {
+        if (on && !head_silenced_ && !session_->importanceRunning()) session_->computeImportance();
+        return;
+    }
+    if (on) {
+        saved_interventions_ = session_->interventions();
+        head_silenced_ = false;
+        session_->computeImportance();
+    } else {
+        session_->cancelImportance();
+        if (head_silenced_) session_->setInterventions(*saved_interventions_);
+        saved_interventions_.reset();
+        head_silenced_ = false;
+    }
+}
+
+void GuidedWalk::applyImportance() {
+    const auto& result = session_->importance();
+    if (!saved_interventions_ || head_silenced_ || !result) return;
+    int best_layer = 0, best_head = 0;
+    for (size_t l = 0; l < result->delta.size(); ++l)
+        for (size_t h = 0; h < result->delta[l].size(); ++h)
+            if (result->delta[l][h] > result->delta[size_t(best_layer)][size_t(best_head)]) {
+                best_layer = int(l);
+                best_head = int(h);
+            }
+    head_silenced_ = true;
+    Intervention ablate;
+    ablate.hook = Hook::AttnZ;
+    ablate.layer = best_layer;
+    ablate.unit = best_head;
+    session_->selectHead(best_layer, best_head);
+    session_->addIntervention(ablate);
 }
 
 QString GuidedWalk::titleText() const {

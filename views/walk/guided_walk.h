@@ -9,6 +9,7 @@
 #include <optional>
 #include <vector>
 
+#include "core/model/intervention.h"
 #include "core/sampling/sampling.h"
 #include "views/walk/walk_steps.h"
 
@@ -64,6 +65,10 @@ class GuidedWalk : public QWidget {
     void applyStep();
     void animateSampling(bool on);
     void turnDial();
+    // The "turn a dial" step: finds the head the prediction needs most (the importance sweep)
+    // and silences it; leaving the step puts the user's interventions back.
+    void silenceMostImportantHead(bool on);
+    void applyImportance();
 
     Session* session_;
     std::vector<WalkStep> steps_;
@@ -80,7 +85,9 @@ class GuidedWalk : public QWidget {
     bool applying_ = false;  // the walk itself is moving the selection
     QTimer* dials_;          // the sampling step's animation
     int dial_ = 0;
-    std::optional<SamplingSettings> saved_sampling_;  // the user's, while the step turns them
+    std::optional<SamplingSettings> saved_sampling_;    // the user's, while the step turns them
+    std::optional<Interventions> saved_interventions_;  // the user's, while a head is silenced
+    bool head_silenced_ = false;
 };
 
 }  // namespace ps

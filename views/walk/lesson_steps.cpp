@@ -110,7 +110,7 @@ QString sampling_text(const Session& s) {
 }  // namespace
 
 std::vector<WalkStep> lesson_steps(const Config& config) {
-    (void)config;  // every model gets the same seven steps; the picks come from the trace
+    (void)config;  // every model gets the same eight steps; the picks come from the trace
     return {
         {WalkStepKind::Tokens, -1, tr("Text becomes tokens"), "tokens", "", "tokens"},
         {WalkStepKind::Embeddings, -1, tr("A token is a row of numbers"), "parameters", "",
@@ -124,6 +124,7 @@ std::vector<WalkStep> lesson_steps(const Config& config) {
          "distributionChart", "logits"},
         {WalkStepKind::Sampling, -1, tr("Temperature, top-k, top-p"), "distribution",
          "distributionChart", "temperature"},
+        turn_dial_step(),
     };
 }
 

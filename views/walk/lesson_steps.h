@@ -1,8 +1,9 @@
 // The lesson ("View > Lesson", --lesson): a ten-minute path through one forward pass for a
-// class, in seven steps — tokens, one embedding row, one attention head that visibly does
+// class, in eight steps — tokens, one embedding row, one attention head that visibly does
 // something, one neuron, the other layers, the logits, and the sampling dials moved by the
-// step itself. The lesson picks what to show from the trace's numbers: the head with the
-// highest previous-token or induction score, and the most active neuron at the followed token.
+// step itself, and one dial turned: the most important head silenced. The lesson picks what to show
+// from the trace's numbers: the head with the highest previous-token or induction score, and the
+// most active neuron at the followed token.
 #pragma once
 
 #include <QString>

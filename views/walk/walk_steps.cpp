@@ -7,6 +7,8 @@
 #include <numeric>
 
 #include "app/session/session.h"
+#include "core/analysis/importance.h"
+#include "core/analysis/intervention_effect.h"
 #include "core/model/compact_weights.h"
 #include "core/model/forward.h"
 #include "core/sampling/sampling.h"
@@ -344,6 +346,42 @@ QString sampling_text(const WalkStep& step, const Session& s, int p) {
 
 }  // namespace
 
+WalkStep turn_dial_step() {
+    return {WalkStepKind::TurnDial, -1, tr("Turn a dial: silence a head"),
+            "interventions",        "", "dials"};
+}
+
+QString turn_dial_text(const Session& s) {
+    const int p = s.position();
+    const float* before = s.baselineLogitsAt(p);
+    const float* after = s.logitsAt(p);
+    const Intervention* silenced = nullptr;
+    for (const Intervention& iv : s.interventions())
+        if (iv.enabled && iv.hook == Hook::AttnZ && iv.action == Intervention::Action::Scale &&
+            iv.factor == 0.0f)
+            silenced = &iv;
+    if (!silenced || !before || !after)
+        return tr("Silencing every head in turn to find the one this prediction needs most…");
+    const Tokenizer& tok = *s.model()->tokenizer;
+    const InterventionEffect e =
+        intervention_effect(before, after, s.model()->config.vocab_size, 1);
+    auto piece = [&](int id) { return "<b>‘" + token_display(tok, id).toHtmlEscaped() + "’</b>"; };
+    const double p_before = probability_of(before, s.model()->config.vocab_size, e.argmax_before);
+    const double p_after = probability_of(after, s.model()->config.vocab_size, e.argmax_before);
+    QString text = tr("Head <b>%1.%2</b> is the one this prediction needs most. Silenced (its "
+                      "output set to zero), %3 falls from %4 to %5")
+                       .arg(silenced->layer)
+                       .arg(silenced->unit)
+                       .arg(piece(e.argmax_before))
+                       .arg(p_before, 0, 'f', 3)
+                       .arg(p_after, 0, 'f', 3);
+    text += e.argmax_before == e.argmax_after
+                ? tr(" and stays the top guess")
+                : tr(" and the top guess becomes %1").arg(piece(e.argmax_after));
+    return text + tr("; KL divergence %1 nats. Untick it in the list to compare.")
+                      .arg(e.kl_divergence, 0, 'g', 4);
+}
+
 std::vector<WalkStep> walk_steps(const Config& config) {
     std::vector<WalkStep> steps;
     auto add = [&](WalkStepKind kind, const QString& title, const char* view, const char* topic,
@@ -366,6 +404,7 @@ std::vector<WalkStep> walk_steps(const Config& config) {
     add(WalkStepKind::MinP, tr("Min-p"), "distribution", "min-p", -1, "minP");
     add(WalkStepKind::Chosen, tr("The chosen token"), "distribution", "sampling", -1,
         "distributionChart");
+    steps.push_back(turn_dial_step());
     return steps;
 }
 
@@ -423,6 +462,8 @@ QString step_numbers(const WalkStep& step, const Session& s) {
             return final_norm_text(s, *trace, p);
         case WalkStepKind::Logits:
             return logits_text(s, p);
+        case WalkStepKind::TurnDial:
+            return turn_dial_text(s);
         default:
             return sampling_text(step, s, p);
     }

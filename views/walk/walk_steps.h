@@ -1,8 +1,9 @@
 // The steps of the guided walk through one forward pass ("Follow the prompt"): tokens, the
 // embedding lookup, each layer's attention and MLP, the final norm, the logits, temperature,
-// top-k, top-p, min-p and the chosen token. Each step names the view it is about, the part of
-// that view to frame, its explanation topic, and says what the model computed for the current
-// prompt with the real numbers of the session's trace and distribution.
+// top-k, top-p, min-p, the chosen token, and a dial turned: the head that matters most silenced.
+// Each step names the view it is about, the part of that view to frame, its explanation topic, and
+// says what the model computed for the current prompt with the real numbers of the session's trace
+// and distribution.
 #pragma once
 
 #include <QString>
@@ -27,7 +28,8 @@ enum class WalkStepKind {
     MinP,
     Chosen,
     LayersPath,  // the lesson: "the other layers do the same"
-    Sampling     // the lesson: temperature, top-k and top-p moved by the step itself
+    Sampling,    // the lesson: temperature, top-k and top-p moved by the step itself
+    TurnDial     // the most important head silenced by the step itself (GuidedWalk)
 };
 
 struct WalkStep {
@@ -38,6 +40,9 @@ struct WalkStep {
     QString target;  // objectName of the part of the view to frame; empty: the whole view
     QString topic;   // explanation topic (views/walk/explanations.h)
 };
+
+// The step that silences the head the prediction needs most (the walk's and the lesson's last).
+WalkStep turn_dial_step();
 
 // The steps for a model with this configuration: an attention and an MLP step per layer.
 std::vector<WalkStep> walk_steps(const Config& config);

@@ -40,6 +40,15 @@ void add_intervention_actions(QMenu* menu, Session* session, Hook hook, int laye
         ->setObjectName("scale-half");
     add(QObject::tr("Scale %1 ×2").arg(name), Intervention::Action::Scale, 2.0f)
         ->setObjectName("scale-double");
+    QAction* sweep = menu->addAction(QObject::tr("Sweep %1 from ×0 to ×2").arg(name));
+    sweep->setObjectName("sweep");
+    QObject::connect(sweep, &QAction::triggered, session, [=] {
+        Intervention iv;
+        iv.hook = hook;
+        iv.layer = layer;
+        iv.unit = unit;
+        session->computeSweep(iv);
+    });
     const int existing = session->findIntervention(hook, layer, unit);
     QAction* restore = menu->addAction(QObject::tr("Restore %1").arg(name));
     restore->setObjectName("restore");
