@@ -39,6 +39,15 @@ std::vector<int> tokens_of(const Model& model, const Args& args, const std::stri
     return ids;
 }
 
+// The one token --target TEXT names; `alternative` is the option that takes ids instead.
+int one_token(const Model& model, const std::string& text, const char* alternative) {
+    const std::vector<int> t = model.tokenizer->encode(text);
+    if (t.size() != 1)
+        throw Error("--target '" + text + "' is " + std::to_string(t.size()) +
+                    " tokens; give one token (or " + alternative + ")");
+    return t[0];
+}
+
 }  // namespace
 
 Intervened open_intervened(const Args& args) {
@@ -99,13 +108,7 @@ int cmd_importance(const Args& args) {
     if (args.has("target-id") && (target < 0 || target >= model.config.vocab_size))
         throw Error("--target-id " + args.str("target-id") + " is outside the vocabulary (0.." +
                     std::to_string(model.config.vocab_size - 1) + ")");
-    if (args.has("target")) {
-        const std::vector<int> t = model.tokenizer->encode(args.str("target"));
-        if (t.size() != 1)
-            throw Error("--target '" + args.str("target") + "' is " + std::to_string(t.size()) +
-                        " tokens; give one token (or --target-id)");
-        target = t[0];
-    }
+    if (args.has("target")) target = one_token(model, args.str("target"), "--target-id");
     const HeadImportance hi = head_importance(model, ids, target, run.interventions);
     json heads = json::array();
     for (const std::vector<float>& layer : hi.delta) heads.push_back(layer);
@@ -149,13 +152,8 @@ int cmd_sweep(const Args& args) {
     const std::vector<float> factors = factor_range(
         float(args.number("from", 0.0)), float(args.number("to", 2.0)), args.integer("steps", 9));
     std::vector<int> targets = args.has("target-ids") ? args.ids("target-ids") : std::vector<int>{};
-    for (const std::string& text : args.all("target")) {
-        const std::vector<int> t = model.tokenizer->encode(text);
-        if (t.size() != 1)
-            throw Error("--target '" + text + "' is " + std::to_string(t.size()) +
-                        " tokens; give one token (or --target-ids)");
-        targets.push_back(t[0]);
-    }
+    for (const std::string& text : args.all("target"))
+        targets.push_back(one_token(model, text, "--target-ids"));
     const ScaleSweep sw = scale_sweep(model, ids, component, factors, targets, run.interventions);
     json followed = json::array();
     for (size_t t = 0; t < sw.targets.size(); ++t)
