@@ -25,6 +25,7 @@
 #include "app/session/session_file.h"
 #include "core/error.h"
 #include "core/model/intervention.h"
+#include "core/model/weight_edit.h"
 #include "core/sampling/compare.h"
 #include "views/compare/compare_view.h"
 #include "views/parameters/parameters_view.h"
@@ -332,6 +333,11 @@ int run_gui(int argc, char** argv) {
         &session, &Session::modelChanged, &session,
         [&window, &session, o] {
             for (const QString& spec : o.intervene) try {
+                    if (is_weight_edit(spec.toStdString())) {
+                        session.addWeightEdit(
+                            parse_weight_edit(spec.toStdString(), *session.model()));
+                        continue;
+                    }
                     Intervention iv =
                         parse_intervention(spec.toStdString(), session.model()->config);
                     if (iv.action == Intervention::Action::Patch) {

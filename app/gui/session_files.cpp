@@ -82,6 +82,8 @@ SessionState SessionFiles::captureWork() const {
     for (const Intervention& iv : session_->interventions())
         if (!iv.values)  // patches and steering need their source prompts
             s.interventions.push_back({QString::fromStdString(iv.spec()), iv.enabled});
+    for (const WeightEdit& e : session_->weightEdits())
+        s.interventions.push_back({QString::fromStdString(e.spec()), e.enabled});
     return s;
 }
 
@@ -112,17 +114,24 @@ void SessionFiles::finishApply(const SessionState& state) {
     session_->selectHead(state.layer, state.head);
     session_->selectNeuron(state.layer, state.neuron);
     Interventions list;
-    if (session_->model())
+    std::vector<WeightEdit> edits;
+    if (const auto& model = session_->model())
         for (size_t i = 0; i < state.interventions.size(); ++i) try {
-                Intervention iv = parse_intervention(state.interventions[i].spec.toStdString(),
-                                                     session_->model()->config);
-                iv.enabled = state.interventions[i].enabled;
-                list.push_back(iv);
+                const std::string spec = state.interventions[i].spec.toStdString();
+                const bool enabled = state.interventions[i].enabled;
+                if (is_weight_edit(spec)) {
+                    edits.push_back(parse_weight_edit(spec, *model));
+                    edits.back().enabled = enabled;
+                    continue;
+                }
+                list.push_back(parse_intervention(spec, model->config));
+                list.back().enabled = enabled;
             } catch (const std::exception& e) {
                 showError(tr("Could not restore an intervention"),
                           tr("interventions[%1]: %2").arg(i).arg(QString::fromUtf8(e.what())));
             }
     session_->setInterventions(list);
+    session_->setWeightEdits(edits);
     if (!state.window_geometry.isEmpty()) window_->restoreGeometry(state.window_geometry);
     if (!state.window_state.isEmpty()) window_->restoreLayoutState(state.window_state);
     session_->analyzeNow();

@@ -64,6 +64,9 @@ void Session::setModel(std::shared_ptr<const Model> model) {
     trace_.reset();
     baseline_.reset();
     interventions_.clear();  // they name layers and units of the old model
+    weight_edits_.clear();   // and tensors of it
+    edited_model_.reset();
+    edit_runner_.invalidate();
     importance_runner_.invalidate();
     importance_.reset();
     sweep_runner_.invalidate();
@@ -220,9 +223,11 @@ void Session::startAnalysis() {
     // An importance sweep or a scale sweep of the previous prompt or interventions no longer
     // applies.
     dropExperiments();
-    auto run = [this, model = model_, ids = tokens_, options = trace_options_, reuse = trace_,
-                list = interventions_, baseline_reuse = baseline_, with_baseline = intervened()](
-                   const std::atomic<bool>&) -> AnalysisRunner::Continuation {
+    // The run uses the weight edits; the plain baseline beside it uses the file's weights.
+    auto run =
+        [this, model = runModel(), plain_model = model_, ids = tokens_, options = trace_options_,
+         reuse = trace_, list = interventions_, baseline_reuse = baseline_,
+         with_baseline = intervened()](const std::atomic<bool>&) -> AnalysisRunner::Continuation {
         try {
             const auto t0 = std::chrono::steady_clock::now();
             auto trace =
@@ -234,7 +239,7 @@ void Session::startAnalysis() {
                 TraceOptions plain = TraceOptions::none();
                 plain.all_logits = plain.keys_values = true;
                 baseline = std::make_shared<const Trace>(
-                    forward(*model, ids, plain, baseline_reuse.get()));
+                    forward(*plain_model, ids, plain, baseline_reuse.get()));
             }
             return [this, model, trace, baseline, ms] {
                 trace_ = trace;
@@ -390,7 +395,7 @@ void Session::appendDrawn(bool greedy) {
 void Session::generate(int n) {
     if (!model_ || tokens_.empty() || n <= 0) return;
     debounce_.stop();
-    auto work = [this, model = model_, ids = tokens_, settings = sampling_, sampler = sampler_,
+    auto work = [this, model = runModel(), ids = tokens_, settings = sampling_, sampler = sampler_,
                  list = interventions_,
                  n](const std::atomic<bool>& cancelled) mutable -> AnalysisRunner::Continuation {
         try {

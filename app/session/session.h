@@ -17,6 +17,7 @@
 #include "core/model/forward.h"
 #include "core/model/intervention.h"
 #include "core/model/model.h"
+#include "core/model/weight_edit.h"
 #include "core/sampling/sampling.h"
 
 namespace ps {
@@ -107,6 +108,15 @@ class Session : public QObject {
     void setInterventions(const Interventions& list);
     // The intervention on this hook, layer and unit at every position, or -1.
     int findIntervention(Hook hook, int layer, int unit) const;
+    // Parameter edits (core/model/weight_edit.h), listed with the interventions and saved with
+    // them: every run uses runModel(), the loaded model with the enabled edits applied (built
+    // on the worker, interventionsChanged when it is in use). clearInterventions() clears them.
+    const std::vector<WeightEdit>& weightEdits() const { return weight_edits_; }
+    void addWeightEdit(const WeightEdit& edit);  // replaces an edit of the same part
+    void setWeightEditEnabled(int index, bool on);
+    void removeWeightEdit(int index);
+    void setWeightEdits(const std::vector<WeightEdit>& list);
+    const std::shared_ptr<const Model>& runModel() const;
     // The logits row of `position` without the interventions, while some are on and the trace
     // is current; else null. What the Interventions dock compares the distribution with.
     const float* baselineLogitsAt(int position) const;
@@ -203,7 +213,8 @@ class Session : public QObject {
     void followMostActiveNeuron();
     void appendDrawn(bool greedy);
     void interventionsEdited();
-    void dropExperiments();  // importance() and sweep(), which no longer apply
+    void dropExperiments();
+    void weightEditsEdited();  // importance() and sweep(), which no longer apply
 
     AnalysisRunner loader_;
     AnalysisRunner runner_;
@@ -224,6 +235,9 @@ class Session : public QObject {
     std::optional<ScaleSweep> sweep_;
     std::optional<Intervention> sweep_component_;
     AnalysisRunner source_runner_;  // patch sources and steering directions
+    std::vector<WeightEdit> weight_edits_;
+    std::shared_ptr<const Model> edited_model_;  // model_ with the enabled edits, or null
+    AnalysisRunner edit_runner_;
     std::shared_ptr<const LayerAnalysis> layer_analysis_;
     TraceOptions trace_options_;
     double last_forward_ms_ = 0;

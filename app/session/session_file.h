@@ -11,8 +11,8 @@
 //    "layout": {"geometry": "<base64>", "state": "<base64>"}}
 //
 // "interventions" (optional: files written before it read as none) holds the dials turned, as
-// the command line's --intervene specs; patches and steering, which need their source prompts,
-// are not saved.
+// the command line's --intervene specs, weight edits ("weight:...") among them; patches and
+// steering, which need their source prompts, are not saved.
 //
 // The seed is a decimal string: JSON numbers are doubles and a 64-bit seed would lose bits.
 #pragma once
@@ -27,7 +27,7 @@
 namespace ps {
 
 struct SavedIntervention {
-    QString spec;  // as parse_intervention reads it
+    QString spec;  // as parse_intervention (or parse_weight_edit, for "weight:") reads it
     bool enabled = true;
     bool operator==(const SavedIntervention&) const = default;
 };

@@ -13,7 +13,7 @@ namespace ps {
 bool Session::intervened() const {
     for (const Intervention& iv : interventions_)
         if (iv.enabled) return true;
-    return false;
+    return edited_model_ != nullptr;
 }
 
 int Session::findIntervention(Hook hook, int layer, int unit) const {
@@ -51,8 +51,13 @@ void Session::removeIntervention(int index) {
 }
 
 void Session::clearInterventions() {
-    if (interventions_.empty()) return;
+    if (interventions_.empty() && weight_edits_.empty()) return;
     interventions_.clear();
+    if (!weight_edits_.empty()) {
+        weight_edits_.clear();
+        weightEditsEdited();  // re-analyzes when the plain model is back
+        return;
+    }
     interventionsEdited();
 }
 
@@ -130,7 +135,7 @@ void Session::computeImportance(int target) {
     emit importanceReady();
     run_experiment(
         this, importance_runner_,
-        [model = model_, ids = tokens_, list = interventions_, target](const auto& progress) {
+        [model = runModel(), ids = tokens_, list = interventions_, target](const auto& progress) {
             return head_importance(*model, ids, target, list, progress);
         },
         [this](const HeadImportance& result) {
@@ -149,7 +154,7 @@ void Session::computeSweep(const Intervention& component, const std::vector<int>
     emit sweepReady();
     run_experiment(
         this, sweep_runner_,
-        [model = model_, ids = tokens_, list = interventions_, component, targets,
+        [model = runModel(), ids = tokens_, list = interventions_, component, targets,
          steps](const auto& progress) {
             return scale_sweep(*model, ids, component, factor_range(0.0f, 2.0f, steps), targets,
                                list, progress);
@@ -178,7 +183,7 @@ void Session::addPatch(const Intervention& patch, const QString& source) {
     }
     run_experiment(
         this, source_runner_,
-        [model = model_, patch, ids, text](const auto&) {
+        [model = runModel(), patch, ids, text](const auto&) {
             Intervention iv = patch;
             set_patch_source(*model, iv, ids, text);
             return iv;
@@ -199,7 +204,7 @@ void Session::addSteering(const Intervention& steer, const QString& plus, const 
     }
     run_experiment(
         this, source_runner_,
-        [model = model_, steer, plus_ids, minus_ids, a, b](const auto&) {
+        [model = runModel(), steer, plus_ids, minus_ids, a, b](const auto&) {
             Intervention iv = steer;
             set_steering(*model, iv, plus_ids, minus_ids, "\"" + a + "\" - \"" + b + "\"");
             return iv;
@@ -211,6 +216,68 @@ void Session::addSteering(const Intervention& steer, const QString& plus, const 
 void Session::cancelImportance() {
     importance_runner_.invalidate();
     emit importanceReady();
+}
+
+// ---------------------------------------------------------------------------------------------
+// Weight edits
+
+const std::shared_ptr<const Model>& Session::runModel() const {
+    return edited_model_ ? edited_model_ : model_;
+}
+
+void Session::addWeightEdit(const WeightEdit& edit) {
+    for (WeightEdit& old : weight_edits_)
+        if (old.tensor == edit.tensor && old.row == edit.row && old.col == edit.col &&
+            old.kind == edit.kind) {
+            old = edit;
+            weightEditsEdited();
+            return;
+        }
+    weight_edits_.push_back(edit);
+    weightEditsEdited();
+}
+
+void Session::setWeightEditEnabled(int index, bool on) {
+    if (index < 0 || index >= static_cast<int>(weight_edits_.size())) return;
+    if (weight_edits_[size_t(index)].enabled == on) return;
+    weight_edits_[size_t(index)].enabled = on;
+    weightEditsEdited();
+}
+
+void Session::removeWeightEdit(int index) {
+    if (index < 0 || index >= static_cast<int>(weight_edits_.size())) return;
+    weight_edits_.erase(weight_edits_.begin() + index);
+    weightEditsEdited();
+}
+
+void Session::setWeightEdits(const std::vector<WeightEdit>& list) {
+    weight_edits_ = list;
+    weightEditsEdited();
+}
+
+// The edited model is built on the worker from the whole list (a compact tensor is dequantized
+// there), so the latest list wins; until it is ready the list shows the change and runs keep
+// the previous weights.
+void Session::weightEditsEdited() {
+    emit interventionsChanged();
+    std::vector<WeightEdit> enabled;
+    for (const WeightEdit& e : weight_edits_)
+        if (e.enabled) enabled.push_back(e);
+    if (!model_) return;
+    if (enabled.empty()) {
+        edit_runner_.invalidate();
+        edited_model_.reset();
+        interventionsEdited();
+        return;
+    }
+    run_experiment(
+        this, edit_runner_,
+        [model = model_, enabled](const auto&) { return edit_weights(model, enabled); },
+        [this](const std::shared_ptr<const Model>& edited) {
+            edited_model_ = edited;
+            interventionsEdited();
+        },
+        [](Session*, int, int) {}, [](Session*) { return false; });
 }
 
 }  // namespace ps

@@ -80,7 +80,8 @@ int reusable_prefix(const Model& model, const Trace* reuse, const std::vector<in
     if (!reuse || !reuse->options.keys_values || !reuse->options.covers(options)) return 0;
     const Config& c = model.config;
     if (static_cast<int>(reuse->layers.size()) != c.n_layers ||
-        reuse->layers[0].k.cols() != c.n_kv_heads * c.head_dim())
+        reuse->layers[0].k.cols() != c.n_kv_heads * c.head_dim() ||
+        reuse->weight_edits != model.weight_edits)
         return 0;
     const size_t limit = std::min(reuse->ids.size(), ids.size() - 1);
     size_t p = 0;
@@ -170,6 +171,7 @@ Trace new_trace(const Model& model, const std::vector<int>& ids, const TraceOpti
     trace.head_dim = model.config.head_dim();
     trace.rotary = model.config.rotary();
     trace.interventions = interventions;
+    trace.weight_edits = model.weight_edits;
     trace.layers.resize(static_cast<size_t>(model.config.n_layers));
     return trace;
 }

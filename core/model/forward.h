@@ -60,6 +60,9 @@ struct Trace {
     Activation ln_final;          // ln_final.hook_normalized [T, dim]
     Activation logits;            // [T, vocab], or [1, vocab] (last position) without all_logits
     Interventions interventions;  // what the run changed (core/model/intervention.h)
+    // The model's weight edits (core/model/weight_edit.h) as specs: a cache is reused only by a
+    // run of a model with the same edits.
+    std::vector<std::string> weight_edits;
 };
 
 // One captured activation: its hook name, shape and values (row-major).

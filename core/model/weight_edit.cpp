@@ -152,10 +152,12 @@ std::shared_ptr<const Model> edit_weights(std::shared_ptr<const Model> base,
     m->warnings = base->warnings;
     m->edited_from = base;
     m->weight_edits = base->weight_edits;
-    for (const WeightEdit& e : edits) m->weight_edits.push_back(e.spec());
+    for (const WeightEdit& e : edits)
+        if (e.enabled) m->weight_edits.push_back(e.spec());
     // Each edited tensor once, as an f32 copy: its values, then every edit of it in order.
     std::map<std::string, float*> copies;
     for (const WeightEdit& e : edits) {
+        if (!e.enabled) continue;
         TensorInfo* t = nullptr;
         for (TensorInfo& candidate : m->tensors)
             if (candidate.name == e.tensor) t = &candidate;

@@ -21,7 +21,8 @@ struct WeightEdit {
     // Set: the element [row, col] (col -1 for a 1-D tensor); row or col -1 with the other set
     // means the whole column or row; both -1: the whole tensor. Scale acts on the same part.
     int64_t row = -1, col = -1;
-    float value = 0.0f;  // Scale's factor or Set's value
+    float value = 0.0f;   // Scale's factor or Set's value
+    bool enabled = true;  // the app's on/off; edit_weights skips an edit that is off
 
     // "weight:TENSOR=F", "weight:TENSOR[i,j]=V", "weight:TENSOR[i,:]=V", "weight:TENSOR[:,j]=V",
     // "weight:TENSOR[i]=V" (1-D); "weight:TENSOR[i,:]*F" scales a part.
@@ -32,7 +33,7 @@ struct WeightEdit {
 // indices be in range). Throws ps::Error naming the part that is wrong.
 WeightEdit parse_weight_edit(const std::string& spec, const Model& model);
 
-// A model that is `base` with `edits` applied in order. `base` stays as it was.
+// A model that is `base` with the enabled `edits` applied in order. `base` stays as it was.
 std::shared_ptr<const Model> edit_weights(std::shared_ptr<const Model> base,
                                           const std::vector<WeightEdit>& edits);
 

@@ -418,6 +418,21 @@ class TestInterventions : public QObject {
                     ps::test::naive_decoder_logits(spec_, w, ids_), llama_->config.vocab_size);
                 QVERIFY2(relative(run(*edited, ids_, {}), expected) < 1e-4, dtype.c_str());
                 QVERIFY(relative(run(*edited, ids_, {}), plain) > 1e-2);
+                // A plain run's cache is not reused by the edited model's run (the trace records
+                // the edits), nor the other way round.
+                ps::TraceOptions kv;
+                kv.keys_values = true;
+                const ps::Trace plain_trace = ps::forward(*base, ids_, kv);
+                const ps::Trace edited_trace = ps::forward(*edited, ids_, kv, &plain_trace);
+                QCOMPARE(edited_trace.weight_edits.size(), edits.size());
+                QVERIFY(relative(edited_trace.logits, expected) < 1e-4);
+                QVERIFY(relative(ps::forward(*base, ids_, kv, &edited_trace).logits, plain) < 1e-6);
+                // An edit that is off changes nothing.
+                std::vector<ps::WeightEdit> off = edits;
+                for (ps::WeightEdit& e : off) e.enabled = false;
+                const auto unchanged = ps::edit_weights(base, off);
+                QVERIFY(unchanged->weight_edits.empty());
+                QVERIFY(relative(run(*unchanged, ids_, {}), plain) == 0.0);
             }
             // Undone exactly, and the file never written.
             const ps::MatrixRM again = run(*base, ids_, {});

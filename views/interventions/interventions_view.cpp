@@ -25,8 +25,8 @@ InterventionsView::InterventionsView(Session* session, QWidget* parent)
     : QWidget(parent), session_(session) {
     auto* layout = new QVBoxLayout(this);
     auto* hint =
-        new QLabel(tr("Right-click a head (Attention) or a neuron (Neurons) to ablate "
-                      "or scale it; untick to compare."));
+        new QLabel(tr("Right-click a head (Attention), a neuron (Neurons) or a tensor "
+                      "(Parameters) to ablate, scale or edit it; untick to compare."));
     hint->setWordWrap(true);
     layout->addWidget(hint);
     list_ = new QListWidget;
@@ -78,11 +78,24 @@ InterventionsView::InterventionsView(Session* session, QWidget* parent)
     keep_height_with_text(importance_, 150, 400);
     layout->addWidget(importance_, 1);
 
+    // Rows: the interventions, then the weight edits.
     connect(list_, &QListWidget::itemChanged, this, [this](QListWidgetItem* item) {
-        session_->setInterventionEnabled(list_->row(item), item->checkState() == Qt::Checked);
+        const int row = list_->row(item);
+        const int n = static_cast<int>(session_->interventions().size());
+        const bool on = item->checkState() == Qt::Checked;
+        if (row < n)
+            session_->setInterventionEnabled(row, on);
+        else
+            session_->setWeightEditEnabled(row - n, on);
     });
     connect(remove_, &QPushButton::clicked, this, [this] {
-        if (list_->currentRow() >= 0) session_->removeIntervention(list_->currentRow());
+        const int row = list_->currentRow();
+        const int n = static_cast<int>(session_->interventions().size());
+        if (row < 0) return;
+        if (row < n)
+            session_->removeIntervention(row);
+        else
+            session_->removeWeightEdit(row - n);
     });
     connect(clear_, &QPushButton::clicked, session_, &Session::clearInterventions);
     connect(sweep_, &QPushButton::clicked, this, [this] {
@@ -125,6 +138,14 @@ void InterventionsView::refreshList() {
         item->setToolTip(QString::fromStdString(iv.spec()));
         item->setFlags(item->flags() | Qt::ItemIsUserCheckable);
         item->setCheckState(iv.enabled ? Qt::Checked : Qt::Unchecked);
+        list_->addItem(item);
+    }
+    for (const WeightEdit& e : session_->weightEdits()) {
+        const QString spec = QString::fromStdString(e.spec());
+        auto* item = new QListWidgetItem(tr("weight %1").arg(spec.mid(7)));  // after "weight:"
+        item->setToolTip(tr("%1 — the file is not changed").arg(spec));
+        item->setFlags(item->flags() | Qt::ItemIsUserCheckable);
+        item->setCheckState(e.enabled ? Qt::Checked : Qt::Unchecked);
         list_->addItem(item);
     }
     list_->setCurrentRow(std::min(current, list_->count() - 1));

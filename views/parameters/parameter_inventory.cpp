@@ -241,6 +241,10 @@ void ParameterInventory::showTotals() {
                      : QString()));
 }
 
+int ParameterInventory::tensorAt(const QTreeWidgetItem* item) {
+    return item ? item->data(0, kTensorRole).toInt() : -1;
+}
+
 std::vector<int> ParameterInventory::selectedTensors() const {
     std::vector<int> out;
     std::vector<bool> seen(model_ ? model_->tensors.size() : 0, false);

@@ -29,6 +29,8 @@ class ParameterInventory : public QWidget {
     // Indices into model.tensors of the selected tensors (a group row selects its tensors).
     std::vector<int> selectedTensors() const;
     QString selectionName() const;
+    // The tensor a tree row shows (an index into model.tensors), -1 for a group row or null.
+    static int tensorAt(const QTreeWidgetItem* item);
     // Selects every tensor of `kind` ("all", "embedding", "weight", "bias", "norm") in `layer`
     // (-1: every layer and the tensors outside the blocks).
     void selectKind(const QString& kind, int layer);

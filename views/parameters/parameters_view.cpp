@@ -6,15 +6,18 @@
 #include <QHeaderView>
 #include <QLabel>
 #include <QLineEdit>
+#include <QMenu>
 #include <QPushButton>
 #include <QScrollArea>
 #include <QSlider>
 #include <QSplitter>
 #include <QTabWidget>
 #include <QTableWidget>
+#include <QTreeWidget>
 #include <QVBoxLayout>
 #include <algorithm>
 #include <cmath>
+#include <memory>
 
 #include "app/session/session.h"
 #include "core/analysis/layer_analysis.h"
@@ -23,6 +26,7 @@
 #include "core/model/model.h"
 #include "views/parameters/parameter_histogram.h"
 #include "views/parameters/parameter_inventory.h"
+#include "views/parameters/weight_edit_menu.h"
 #include "views/widgets/plot_export.h"
 #include "views/widgets/token_text.h"
 
@@ -125,6 +129,16 @@ ParametersView::ParametersView(Session* session, QWidget* parent)
     layout->addWidget(scroll);
 
     connect(session_, &Session::modelChanged, this, &ParametersView::onModelChanged);
+    // Weight edits show in the histograms as soon as the edited model is in use.
+    connect(session_, &Session::interventionsChanged, this, [this] {
+        if (step_index_ < 0) updateSelection();
+    });
+    QTreeWidget* tree = inventory_->tree();
+    tree->setContextMenuPolicy(Qt::CustomContextMenu);
+    connect(tree, &QTreeWidget::customContextMenuRequested, this, [this, tree](const QPoint& at) {
+        std::unique_ptr<QMenu> menu(editMenu(inventory_->tensorAt(tree->itemAt(at))));
+        if (!menu->isEmpty()) menu->exec(tree->viewport()->mapToGlobal(at));
+    });
     connect(inventory_, &ParameterInventory::selectionChanged, this,
             &ParametersView::updateSelection);
     connect(step_slider_, &QSlider::valueChanged, this,
@@ -202,8 +216,11 @@ void ParametersView::updateSelection() {
     const std::vector<int> indices = inventory_->selectedTensors();
     s.name = inventory_->selectionName();
     if (step_index_ < 0) {
-        s.values = tensor_values(*model_, indices);
-        s.owner = model_;
+        // The values every run uses: the file's, with the enabled weight edits.
+        std::shared_ptr<const Model> shown = session_->runModel();
+        if (!shown || shown->tensors.size() != model_->tensors.size()) shown = model_;
+        s.values = tensor_values(*shown, indices);
+        s.owner = shown;
     } else {
         try {
             auto snap = snapshot(step_index_);
@@ -219,6 +236,12 @@ void ParametersView::updateSelection() {
         }
     }
     histogram_->setSelection(0, std::move(s));
+}
+
+QMenu* ParametersView::editMenu(int tensor) {
+    auto* menu = new QMenu(this);
+    if (model_) add_weight_edit_actions(menu, session_, *model_, tensor, this);
+    return menu;
 }
 
 void ParametersView::pinComparison() {

@@ -17,6 +17,7 @@
 class QCustomPlot;
 class QLabel;
 class QLineEdit;
+class QMenu;
 class QPushButton;
 class QSlider;
 class QTableWidget;
@@ -48,6 +49,9 @@ class ParametersView : public QWidget {
     QTableWidget* nearestTable() const { return nearest_; }
     // The 2-D PCA map of token embeddings around the last token shown (tests): how many tokens.
     int mapPointCount() const { return map_points_; }
+    // The edit entries for tensor `tensor` of the model (scale, zero, zero a row or column, set
+    // a value, undo): what right-clicking it in the inventory shows. The caller owns the menu.
+    QMenu* editMenu(int tensor);
 
   private:
     void onModelChanged();

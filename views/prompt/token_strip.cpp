@@ -1,10 +1,14 @@
 #include "views/prompt/token_strip.h"
 
+#include <QContextMenuEvent>
 #include <QHelpEvent>
+#include <QInputDialog>
 #include <QKeyEvent>
+#include <QMenu>
 #include <QMouseEvent>
 #include <QPainter>
 #include <QToolTip>
+#include <memory>
 
 #include "app/session/session.h"
 #include "views/widgets/token_text.h"
@@ -73,6 +77,48 @@ class TokenStripCanvas : public QWidget {
 
     void mouseReleaseEvent(QMouseEvent* e) override { e->accept(); }
 
+    void contextMenuEvent(QContextMenuEvent* e) override {
+        const int i = chipAt(e->pos());
+        if (i < 0) return;
+        session_->selectPosition(i);
+        std::unique_ptr<QMenu> menu(chipMenu(i));
+        if (!menu->isEmpty()) menu->exec(e->globalPos());
+    }
+
+  public:
+    // Activation patching at this position: the residual stream entering a layer, copied from
+    // the same position of a source prompt the user types (Session::addPatch runs it).
+    QMenu* chipMenu(int position) {
+        auto* menu = new QMenu(this);
+        const auto& model = session_->model();
+        if (!model) return menu;
+        QMenu* patch = menu->addMenu(tr("Patch from another prompt here"));
+        patch->setObjectName("patch");
+        for (int layer = 0; layer < model->config.n_layers; ++layer) {
+            QAction* a = patch->addAction(tr("the stream entering layer %1").arg(layer));
+            a->setObjectName(QString("patch-layer-%1").arg(layer));
+            connect(a, &QAction::triggered, this, [this, layer, position] {
+                bool ok = false;
+                const QString source = QInputDialog::getText(
+                    this, tr("Patch from another prompt"),
+                    tr("The source prompt: its blocks.%1.hook_resid_pre at position %2 replaces "
+                       "this prompt's")
+                        .arg(layer)
+                        .arg(position),
+                    QLineEdit::Normal, session_->prompt(), &ok);
+                if (!ok) return;
+                Intervention iv;
+                iv.action = Intervention::Action::Patch;
+                iv.hook = Hook::ResidPre;
+                iv.layer = layer;
+                iv.position = position;
+                session_->addPatch(iv, source);
+            });
+        }
+        return menu;
+    }
+
+  protected:
     void keyPressEvent(QKeyEvent* e) override {
         const int n = static_cast<int>(texts_.size());
         const int cur = session_->position();
@@ -147,6 +193,10 @@ TokenStrip::TokenStrip(Session* session, QWidget* parent)
     setFrameShape(QFrame::NoFrame);
     setWidget(canvas_);
     canvas_->refresh();
+}
+
+QMenu* TokenStrip::chipMenu(int position) {
+    return canvas_->chipMenu(position);
 }
 
 const std::vector<QRect>& TokenStrip::chipRects() const {
