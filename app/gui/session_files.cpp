@@ -113,25 +113,8 @@ void SessionFiles::finishApply(const SessionState& state) {
     session_->selectPosition(state.position);
     session_->selectHead(state.layer, state.head);
     session_->selectNeuron(state.layer, state.neuron);
-    Interventions list;
-    std::vector<WeightEdit> edits;
-    if (const auto& model = session_->model())
-        for (size_t i = 0; i < state.interventions.size(); ++i) try {
-                const std::string spec = state.interventions[i].spec.toStdString();
-                const bool enabled = state.interventions[i].enabled;
-                if (is_weight_edit(spec)) {
-                    edits.push_back(parse_weight_edit(spec, *model));
-                    edits.back().enabled = enabled;
-                    continue;
-                }
-                list.push_back(parse_intervention(spec, model->config));
-                list.back().enabled = enabled;
-            } catch (const std::exception& e) {
-                showError(tr("Could not restore an intervention"),
-                          tr("interventions[%1]: %2").arg(i).arg(QString::fromUtf8(e.what())));
-            }
-    session_->setInterventions(list);
-    session_->setWeightEdits(edits);
+    for (const QString& message : session_->restoreInterventions(state.interventions))
+        showError(tr("Could not restore an intervention"), message);
     if (!state.window_geometry.isEmpty()) window_->restoreGeometry(state.window_geometry);
     if (!state.window_state.isEmpty()) window_->restoreLayoutState(state.window_state);
     session_->analyzeNow();

@@ -34,6 +34,10 @@ void restore_autosave(StartState& start, const SessionState& last) {
         start.position = last.position;
     }
     start.has_selection = true;
+    if (start.model == last.model_path) {
+        start.interventions = last.interventions;
+        start.interventions_model = last.model_path;
+    }
     start.seed = last.seed;
     start.window_geometry = last.window_geometry;
     start.window_state = last.window_state;
@@ -49,10 +53,16 @@ void apply_start(Session& session, MainWindow& window, const StartState& start) 
     const int position = start.position;
     QObject::connect(
         &session, &Session::modelChanged, &session,
-        [&session, layer, head, neuron, position] {
+        [&session, layer, head, neuron, position, saved = start.interventions,
+         saved_model = start.interventions_model] {
             session.selectHead(layer, head);
             session.selectNeuron(layer, neuron);
             session.selectPosition(position);
+            if (!saved.empty() && session.model() &&
+                QString::fromStdString(session.model()->path) == saved_model)
+                for (const QString& message : session.restoreInterventions(saved))
+                    std::fprintf(stderr, "warning: autosaved session: %s\n",
+                                 message.toUtf8().constData());
         },
         Qt::SingleShotConnection);
     if (start.has_prompt) session.setPrompt(start.prompt);

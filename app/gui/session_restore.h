@@ -13,6 +13,7 @@
 #include <QString>
 #include <cstdint>
 #include <optional>
+#include <vector>
 
 #include "app/session/session_file.h"
 #include "core/sampling/sampling.h"
@@ -35,6 +36,10 @@ struct StartState {
     std::optional<uint64_t> seed;  // the session's default seed when unset
     QByteArray window_geometry;    // empty: leave the window as it is
     QByteArray window_state;
+    // The dials turned and weight edits of the autosaved session, applied when the model they
+    // were saved with (interventions_model) is the first one opened.
+    std::vector<SavedIntervention> interventions;
+    QString interventions_model;
 };
 
 // The session autosaved at `path`; nothing when there is none. A file that does not read (cut
@@ -43,8 +48,8 @@ struct StartState {
 std::optional<SessionState> read_autosave(const QString& path);
 
 // Fills `start` from the autosaved `last` where the command line left it unset: the model (if
-// its file still exists and no model was named), the prompt, the sampling, the selection, and
-// always the seed and the window layout.
+// its file still exists and no model was named), the prompt, the sampling, the selection, the
+// interventions (with the autosaved model only), and always the seed and the window layout.
 void restore_autosave(StartState& start, const SessionState& last);
 
 // Shows `start` in a fresh session and window before the model opens: the sampling, the seed,

@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "app/session/analysis_runner.h"
+#include "app/session/session_file.h"
 #include "core/analysis/importance.h"
 #include "core/analysis/layer_analysis.h"
 #include "core/analysis/sweep.h"
@@ -117,6 +118,10 @@ class Session : public QObject {
     void removeWeightEdit(int index);
     void setWeightEdits(const std::vector<WeightEdit>& list);
     const std::shared_ptr<const Model>& runModel() const;
+    // Replaces the interventions and weight edits with those of a session file (their specs,
+    // read against the current model); what does not read is left out and named in the
+    // returned messages ("interventions[2]: ...").
+    QStringList restoreInterventions(const std::vector<SavedIntervention>& saved);
     // The logits row of `position` without the interventions, while some are on and the trace
     // is current; else null. What the Interventions dock compares the distribution with.
     const float* baselineLogitsAt(int position) const;

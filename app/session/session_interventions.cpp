@@ -280,4 +280,26 @@ void Session::weightEditsEdited() {
         [](Session*, int, int) {}, [](Session*) { return false; });
 }
 
+QStringList Session::restoreInterventions(const std::vector<SavedIntervention>& saved) {
+    QStringList errors;
+    Interventions list;
+    std::vector<WeightEdit> edits;
+    if (model_)
+        for (size_t i = 0; i < saved.size(); ++i) try {
+                const std::string spec = saved[i].spec.toStdString();
+                if (is_weight_edit(spec)) {
+                    edits.push_back(parse_weight_edit(spec, *model_));
+                    edits.back().enabled = saved[i].enabled;
+                } else {
+                    list.push_back(parse_intervention(spec, model_->config));
+                    list.back().enabled = saved[i].enabled;
+                }
+            } catch (const std::exception& e) {
+                errors << QString("interventions[%1]: %2").arg(i).arg(QString::fromUtf8(e.what()));
+            }
+    setInterventions(list);
+    setWeightEdits(edits);
+    return errors;
+}
+
 }  // namespace ps

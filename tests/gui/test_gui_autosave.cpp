@@ -78,6 +78,11 @@ class TestGuiAutosave : public QObject {
             s.selectPosition(4);
             s.selectHead(3, 2);
             s.selectNeuron(3, 77);
+            // A dial turned and a weight edit, one of them off.
+            s.addIntervention(
+                parse_intervention("ablate:blocks.1.attn.hook_z:2", s.model()->config));
+            s.addWeightEdit(parse_weight_edit("weight:h.0.attn.c_proj.weight[3,:]=0", *s.model()));
+            s.setWeightEditEnabled(0, false);
             w.findChild<QDockWidget*>("distributionDock")->hide();
             QVERIFY(w.sessionFiles()->autosave());
         }
@@ -106,6 +111,12 @@ class TestGuiAutosave : public QObject {
         QCOMPARE(s.head(), 2);
         QCOMPARE(s.neuron(), 77);
         QCOMPARE(s.prompt(), prompt);
+        // The interventions come back with the model they were saved with.
+        QCOMPARE(s.interventions().size(), size_t(1));
+        QCOMPARE(s.interventions()[0].spec(), std::string("ablate:blocks.1.attn.hook_z:2"));
+        QCOMPARE(s.weightEdits().size(), size_t(1));
+        QCOMPARE(s.weightEdits()[0].spec(), std::string("weight:h.0.attn.c_proj.weight[3,:]=0"));
+        QVERIFY(!s.weightEdits()[0].enabled);
         compare_sampling(s.sampling(), sampling);
         // Only the first model: opening another resets the position as usual.
         s.selectPosition(1);
