@@ -2,6 +2,7 @@
 #include <iostream>
 #include <string>
 
+#include "app/cli/chain_options.h"
 #include "app/cli/commands.h"
 #include "app/cli/interventions.h"
 #include "core/analysis/intervention_effect.h"
@@ -24,6 +25,7 @@ std::vector<OptionSpec> sampling_options() {
     o.push_back({"min-p", "M", "keep tokens with p >= M x the top p (default 0 = off)"});
     o.push_back(
         {"order", "hf|llamacpp", "hf: temperature first; llamacpp: filters first (default hf)"});
+    for (const OptionSpec& c : chain_options()) o.push_back(c);
     for (const OptionSpec& i : intervention_options()) o.push_back(i);
     return o;
 }
@@ -70,13 +72,17 @@ int cmd_generate(const Args& args) {
     const SamplingSettings settings = settings_from(args);
     const int steps = args.integer("steps", 32);
     if (steps < 0) throw Error("--steps must be >= 0");
-    Sampler sampler(args.u64("seed", 42));
+    const uint64_t seed = args.u64("seed", 42);
+    Sampler sampler(seed);
     GenerateOptions options;
     options.steps = steps;
     options.top_n = 0;
     options.interventions = run.interventions;
-    for (int id : generate_tokens(*model, ids, settings, sampler, options).continuation())
-        ids.push_back(id);
+    const std::optional<ChainSettings> chain = chain_from(args, *model);
+    ChainRandom random(seed);
+    const Generation g = chain ? generate_tokens(*model, ids, *chain, random, sampler, options)
+                               : generate_tokens(*model, ids, settings, sampler, options);
+    for (int id : g.continuation()) ids.push_back(id);
     std::cout << dump(json{{"ids", ids}, {"text", model->tokenizer->decode(ids)}}) << "\n";
     return 0;
 }
@@ -86,11 +92,14 @@ CommandSpec dist_spec() {
     o.push_back({"position", "P", "the position whose next token is shown (default: the last)"});
     o.push_back(
         {"all", "", "list every token of the vocabulary (default: the 1000 most probable)"});
+    o.push_back({"seed", "S", "the seed of the chain's draws (XTC; default 42)"});
     return {
         "dist", "MODEL (--text T | --ids ...) [--position P] [sampling options] [--all]",
         "The next-token distribution before and after the sampling controls: {\"position\", "
         "\"tokens\": [{\"id\", \"piece\", \"logit\", \"p_raw\", \"p_final\", \"removed_by\"}], "
-        "\"entropy_raw_bits\", \"entropy_final_bits\", \"kept\"}, tokens by raw probability.",
+        "\"entropy_raw_bits\", \"entropy_final_bits\", \"kept\"}, tokens by raw probability; "
+        "with --chain or --preset, removed_by names the stage, and --stages adds \"stages\": "
+        "[{\"name\", \"kept\", \"kept_mass\", \"entropy_bits\", \"removed\", \"changed\"}].",
         o,
         "paramscope dist stories260K.bin --text \"Once upon a time\" --top-k 5 --temperature 0.8"};
 }
@@ -109,12 +118,41 @@ int cmd_dist(const Args& args) {
     Trace trace = forward(*model, ids, TraceOptions::none(), nullptr, run.interventions);
     const int vocab = model->config.vocab_size;
     const float* logits = trace.logits.data();
-    Distribution d = apply_sampling(logits, vocab, settings);
+    const std::optional<ChainSettings> chain = chain_from(args, *model);
+    if (args.has("stages") && !chain) throw Error("--stages needs --chain STAGES or --preset");
+    Distribution d = apply_sampling(logits, vocab, chain ? SamplingSettings{} : settings);
+    std::vector<std::string> removed_by(static_cast<size_t>(vocab));
+    json stages = json::array();
+    if (chain) {
+        // The tokens by raw probability as always; p_final, kept and removed_by the chain's.
+        ChainRandom random(args.u64("seed", 42));
+        const ChainResult r = apply_chain(logits, vocab, ids, *chain, random);
+        for (const StageResult& st : r.stages) {
+            for (int id : st.removed) removed_by[size_t(id)] = stage_name(st.stage);
+            stages.push_back({{"name", stage_name(st.stage)},
+                              {"kept", st.kept},
+                              {"kept_mass", st.kept_mass},
+                              {"entropy_bits", st.entropy_bits},
+                              {"removed", st.removed},
+                              {"changed", st.changed}});
+        }
+        for (int v = 0; v < vocab; ++v) {
+            d.p_final[size_t(v)] = r.p_final[size_t(v)];
+            if (r.p_final[size_t(v)] == 0.0f && removed_by[size_t(v)].empty())
+                removed_by[size_t(v)] = "masked";  // a -inf logit
+        }
+        d.entropy_final_bits = r.entropy_final_bits;
+        d.kept = static_cast<int>(r.ranked.size());
+    } else {
+        for (int v = 0; v < vocab; ++v)
+            if (const char* name = removed_by_name(d.removed_by[size_t(v)]))
+                removed_by[size_t(v)] = name;
+    }
     const size_t n = args.has("all") ? d.ranked.size() : std::min<size_t>(1000, d.ranked.size());
     std::string out = "{\"position\":" + std::to_string(position) + ",\"tokens\":[";
     for (size_t i = 0; i < n; ++i) {
         const int id = d.ranked[i];
-        const char* removed = removed_by_name(d.removed_by[static_cast<size_t>(id)]);
+        const std::string& removed = removed_by[static_cast<size_t>(id)];
         out += i ? ",{" : "{";
         out += "\"id\":" + std::to_string(id) + ",\"piece\":" + dump(model->tokenizer->piece(id)) +
                ",\"logit\":";
@@ -124,11 +162,12 @@ int cmd_dist(const Args& args) {
         out += ",\"p_final\":";
         append_float(out, d.p_final[static_cast<size_t>(id)]);
         out += std::string(",\"removed_by\":") +
-               (removed ? "\"" + std::string(removed) + "\"" : "null") + "}";
+               (removed.empty() ? "null" : "\"" + removed + "\"") + "}";
     }
     out += "],\"entropy_raw_bits\":" + json(d.entropy_raw_bits).dump() +
            ",\"entropy_final_bits\":" + json(d.entropy_final_bits).dump() +
            ",\"kept\":" + std::to_string(d.kept);
+    if (args.has("stages")) out += ",\"stages\":" + stages.dump();
     if (!run.interventions.empty() || model->edited_from) {
         // The same position without the changes: what the interventions did to it.
         const Model& plain = model->edited_from ? *model->edited_from : *model;

@@ -1,6 +1,7 @@
 #include "core/sampling/generate.h"
 
 #include <algorithm>
+#include <cmath>
 #include <string>
 
 #include "core/error.h"
@@ -39,9 +40,10 @@ static GeneratedStep describe_step(const Distribution& d, int token, int top_n) 
     return step;
 }
 
-Generation generate_tokens(const Model& model, std::vector<int> ids,
-                           const SamplingSettings& settings, Sampler& sampler,
-                           const GenerateOptions& options) {
+// The loop both samplers share: `draw(logits, ids)` picks the next token and describes it.
+template <class Draw>
+static Generation generation_loop(const Model& model, std::vector<int> ids,
+                                  const GenerateOptions& options, Draw draw) {
     if (ids.empty() && options.steps > 0) fail("generate", "the prompt has no tokens");
     if (!model.tokenizer) fail("generate", "the model has no tokenizer");
     const Tokenizer& tok = *model.tokenizer;
@@ -58,11 +60,10 @@ Generation generate_tokens(const Model& model, std::vector<int> ids,
         }
         Trace trace =
             forward(model, ids, cached, i > 0 ? &previous : nullptr, options.interventions);
-        const Distribution d =
-            apply_sampling(trace.logits.data(), model.config.vocab_size, settings);
+        GeneratedStep step = draw(trace.logits.data(), ids);
         previous = std::move(trace);
-        const int next = sampler.sample(d);
-        g.steps.push_back(describe_step(d, next, options.top_n));
+        const int next = step.token;
+        g.steps.push_back(std::move(step));
         if (is_stop_token(tok, next)) {
             g.ended = true;
             break;
@@ -70,6 +71,51 @@ Generation generate_tokens(const Model& model, std::vector<int> ids,
         ids.push_back(next);
     }
     return g;
+}
+
+Generation generate_tokens(const Model& model, std::vector<int> ids,
+                           const SamplingSettings& settings, Sampler& sampler,
+                           const GenerateOptions& options) {
+    const int vocab = model.config.vocab_size;
+    return generation_loop(model, std::move(ids), options,
+                           [&](const float* logits, const std::vector<int>&) {
+                               const Distribution d = apply_sampling(logits, vocab, settings);
+                               return describe_step(d, sampler.sample(d), options.top_n);
+                           });
+}
+
+Generation generate_tokens(const Model& model, std::vector<int> ids, const ChainSettings& chain,
+                           ChainRandom& random, Sampler& sampler, const GenerateOptions& options) {
+    const int vocab = model.config.vocab_size;
+    return generation_loop(
+        model, std::move(ids), options, [&](const float* logits, const std::vector<int>& history) {
+            const ChainResult r = apply_chain(logits, vocab, history, chain, random);
+            // The raw distribution (temperature 1, nothing removed) for p_raw and the rank.
+            const float max = *std::max_element(logits, logits + vocab);
+            double sum = 0, entropy = 0;
+            for (int v = 0; v < vocab; ++v) sum += std::exp(double(logits[v]) - max);
+            for (int v = 0; v < vocab; ++v) {
+                const double q = std::exp(double(logits[v]) - max) / sum;
+                if (q > 0) entropy -= q * std::log2(q);
+            }
+            auto raw = [&](int id) { return float(std::exp(double(logits[id]) - max) / sum); };
+            GeneratedStep step;
+            step.token = sample_chain(r, sampler.next_uniform());
+            step.p_final = r.p_final[size_t(step.token)];
+            step.p_raw = raw(step.token);
+            for (int v = 0; v < vocab; ++v)
+                step.rank += logits[v] > logits[step.token] ||
+                             (logits[v] == logits[step.token] && v < step.token);
+            step.kept = static_cast<int>(r.ranked.size());
+            step.entropy_final_bits = r.entropy_final_bits;
+            step.entropy_raw_bits = entropy;
+            const int n = std::clamp(options.top_n, 0, step.kept);
+            for (int i = 0; i < n; i++) {
+                const int id = r.ranked[size_t(i)];
+                step.top.push_back({id, r.p_final[size_t(id)], raw(id)});
+            }
+            return step;
+        });
 }
 
 }  // namespace ps

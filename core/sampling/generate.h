@@ -10,6 +10,7 @@
 
 #include "core/model/intervention.h"
 #include "core/model/model.h"
+#include "core/sampling/chain.h"
 #include "core/sampling/sampling.h"
 
 namespace ps {
@@ -59,5 +60,10 @@ struct GenerateOptions {
 Generation generate_tokens(const Model& model, std::vector<int> ids,
                            const SamplingSettings& settings, Sampler& sampler,
                            const GenerateOptions& options);
+// The same through a sampler chain (core/sampling/chain.h): each step's history is the ids so
+// far; `random` holds the stages' draws (XTC), `sampler` the final one. GeneratedStep::top then
+// lists the most likely survivors.
+Generation generate_tokens(const Model& model, std::vector<int> ids, const ChainSettings& chain,
+                           ChainRandom& random, Sampler& sampler, const GenerateOptions& options);
 
 }  // namespace ps

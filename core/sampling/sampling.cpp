@@ -55,7 +55,7 @@ static void check_settings(const SamplingSettings& s) {
         bad("min-p must be in [0, 1], got " + std::to_string(s.min_p));
 }
 
-static void check_logits(const float* logits, int vocab_size) {
+void check_logits(const float* logits, int vocab_size) {
     if (logits == nullptr || vocab_size <= 0)
         fail("sampling", "empty logits (vocabulary size " + std::to_string(vocab_size) + ")");
     bool any_finite = false;

@@ -64,6 +64,10 @@ struct Distribution {
     int kept = 0;  // tokens not removed: ranked[0..kept)
 };
 
+// Throws ps::Error("sampling: ...") naming the token when a logit is NaN or +inf, or when
+// every logit is -inf (nothing could be drawn).
+void check_logits(const float* logits, int vocab_size);
+
 // Throws ps::Error("sampling: ...") for bad logits or settings.
 Distribution apply_sampling(const float* logits, int vocab_size, const SamplingSettings& s);
 
