@@ -17,7 +17,6 @@ namespace {
 
 using namespace chain;
 
-
 // The survivors, most likely first, with their probabilities.
 void record(StageResult& r, Candidates& cur) {
     drop_masked(cur);
