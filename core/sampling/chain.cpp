@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <cmath>
 #include <set>
+#include <sstream>
 
 #include "core/error.h"
 #include "core/sampling/chain_stages.h"
@@ -17,11 +18,11 @@ namespace {
 
 using namespace chain;
 
-// The survivors, most likely first, with their probabilities.
-void record(StageResult& r, Candidates& cur) {
+// The survivors, most likely first, with their probabilities (also returned in double).
+std::vector<double> record(StageResult& r, Candidates& cur) {
     drop_masked(cur);
     sort_ranked(cur);
-    const std::vector<double> p = softmax(cur);
+    std::vector<double> p = softmax(cur);
     r.kept = static_cast<int>(cur.c.size());
     r.entropy_bits = entropy_bits(p);
     r.ids.resize(cur.c.size());
@@ -30,6 +31,7 @@ void record(StageResult& r, Candidates& cur) {
         r.ids[i] = cur.c[i].id;
         r.p[i] = static_cast<float>(p[i]);
     }
+    return p;
 }
 
 constexpr Stage kStages[] = {Stage::Penalties, Stage::Dry,     Stage::TopNSigma,
@@ -100,8 +102,9 @@ void check_chain(const ChainSettings& s) {
         fail("--chain", std::string(stage) + ": " + what);
     };
     auto num = [](double v) {
-        std::string t = std::to_string(v);
-        return t;
+        std::ostringstream text;  // 1.5, not std::to_string's 1.500000
+        text << v;
+        return text.str();
     };
     if (!(s.repeat_penalty > 0.0f) || !std::isfinite(s.repeat_penalty))
         bad("penalties", "the repeat penalty must be > 0, got " + num(s.repeat_penalty));
@@ -181,14 +184,18 @@ ChainResult apply_chain(const float* logits, int vocab_size, const std::vector<i
     for (int i = 0; i < vocab_size; ++i) cur.c.push_back({i, logits[i]});
     drop_masked(cur);
     ChainResult out;
-    std::vector<double> p_before(
-        static_cast<size_t>(vocab_size));  // each stage's input, 0: not a candidate
+    // Each stage's input over the vocabulary (-1: not a candidate): the softmax of the logits,
+    // then what the stage before it recorded.
+    std::vector<double> p_in(static_cast<size_t>(vocab_size), -1.0);
+    auto take_input = [&](const StageResult& r, const std::vector<double>& p) {
+        std::fill(p_in.begin(), p_in.end(), -1.0);
+        for (size_t i = 0; i < p.size(); ++i) p_in[size_t(r.ids[i])] = p[i];
+    };
+    StageResult input;
+    take_input(input, record(input, cur));
     for (Stage stage : s.stages) {
         StageResult r;
         r.stage = stage;
-        std::fill(p_before.begin(), p_before.end(), 0.0);
-        const std::vector<double> p = softmax(cur);
-        for (size_t i = 0; i < p.size(); ++i) p_before[size_t(cur.c[i].id)] = p[i];
         switch (stage) {
             case Stage::Penalties:
                 penalties(cur, history, s, r.changed);
@@ -218,24 +225,24 @@ ChainResult apply_chain(const float* logits, int vocab_size, const std::vector<i
                 temperature(cur, s.temperature);
                 break;
         }
-        record(r, cur);
+        const std::vector<double> p = record(r, cur);
         // What it kept of the mass before it, and what it removed (in id order).
         std::vector<uint8_t> kept(size_t(vocab_size), 0);
         for (int id : r.ids) {
             kept[size_t(id)] = 1;
-            r.kept_mass += p_before[size_t(id)];
+            r.kept_mass += p_in[size_t(id)];
         }
         for (int id = 0; id < vocab_size; ++id)
-            if (p_before[size_t(id)] > 0 && !kept[size_t(id)]) r.removed.push_back(id);
+            if (p_in[size_t(id)] >= 0 && !kept[size_t(id)]) r.removed.push_back(id);
         std::sort(r.changed.begin(), r.changed.end());
+        take_input(r, p);
         out.stages.push_back(std::move(r));
     }
-    // The final distribution: a softmax of the survivors.
-    StageResult last;
-    record(last, cur);
+    // The final distribution: what the last stage kept (the logits' softmax without stages).
+    const StageResult& last = out.stages.empty() ? input : out.stages.back();
     out.p_final.assign(size_t(vocab_size), 0.0f);
     for (size_t i = 0; i < last.ids.size(); ++i) out.p_final[size_t(last.ids[i])] = last.p[i];
-    out.ranked = std::move(last.ids);
+    out.ranked = last.ids;
     out.entropy_final_bits = last.entropy_bits;
     return out;
 }

@@ -215,13 +215,9 @@ class TestCli : public QObject {
     void errors_are_one_line_and_non_zero() {
         PS_REQUIRE_SHARED(model, "models/stories260K/stories260K.bin");
         const QString m = QString::fromStdString(model);
-        struct Case {
-            QStringList args;
-            const char* expected;
-        };
         QString long_ids = "1";
         for (int i = 0; i < 600; ++i) long_ids += ",5";
-        const std::vector<Case> cases{
+        const std::vector<ps::test::CliErrorCase> cases{
             {{"info", "/nonexistent/model.bin"}, "/nonexistent/model.bin: no such file"},
             {{"logits", m, "--text", "a", "--ids", "1"}, "exactly one of --text"},
             {{"logits", m, "--bogus"}, "unknown option '--bogus'"},
@@ -232,12 +228,7 @@ class TestCli : public QObject {
             {{"trace", m, "--text", "a"}, "--out"},
             {{"info", m, "--tokenizer", "/nonexistent/tok.bin"}, "/nonexistent/tok.bin"},
         };
-        for (const Case& c : cases) {
-            ps::test::CliResult r = run_cli(c.args);
-            QVERIFY2(r.exit_code == 1, qPrintable(c.args.join(' ')));
-            QVERIFY2(r.err.startsWith("error: ") && r.err.count('\n') == 1, r.err.constData());
-            QVERIFY2(r.err.contains(c.expected), r.err.constData());
-        }
+        ps::test::expect_cli_errors(cases);
     }
 };
 

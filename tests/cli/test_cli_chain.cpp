@@ -76,11 +76,7 @@ class TestCliChain : public QObject {
     void bad_chains_are_named() {
         PS_REQUIRE_SHARED(model, "models/stories260K/stories260K.bin");
         const QString m = QString::fromStdString(model);
-        struct Case {
-            QStringList args;
-            const char* expected;
-        };
-        const std::vector<Case> cases{
+        const std::vector<ps::test::CliErrorCase> cases{
             {{"dist", m, "--text", "a", "--chain", "top_k,top_q"}, "unknown stage 'top_q'"},
             {{"dist", m, "--text", "a", "--chain", "top_k,top_k"}, "'top_k' is named twice"},
             {{"dist", m, "--text", "a", "--preset", "hf", "--typical-p", "1.5"}, "typical"},
@@ -91,12 +87,7 @@ class TestCliChain : public QObject {
             {{"dist", m, "--text", "a", "--preset", "vllm"}, "--preset"},
             {{"dist", m, "--text", "a", "--stages"}, "--stages needs"},
         };
-        for (const Case& c : cases) {
-            ps::test::CliResult r = run_cli(c.args);
-            QVERIFY2(r.exit_code == 1, qPrintable(c.args.join(' ')));
-            QVERIFY2(r.err.startsWith("error: ") && r.err.count('\n') == 1, r.err.constData());
-            QVERIFY2(r.err.contains(c.expected), r.err.constData());
-        }
+        ps::test::expect_cli_errors(cases);
     }
 };
 

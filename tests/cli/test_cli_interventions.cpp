@@ -218,11 +218,7 @@ class TestCliInterventions : public QObject {
     void errors_name_the_part() {
         PS_REQUIRE_SHARED(model, "models/stories260K/stories260K.bin");
         const QString m = QString::fromStdString(model);
-        struct Case {
-            QStringList args;
-            const char* expected;
-        };
-        const std::vector<Case> cases{
+        const std::vector<ps::test::CliErrorCase> cases{
             {{"logits", m, "--text", "a", "--intervene", "ablate:blocks.9.attn.hook_z:0"},
              "layer 9"},
             {{"logits", m, "--text", "a", "--intervene", "ablate:blocks.1.attn.hook_z:99"},
@@ -243,12 +239,7 @@ class TestCliInterventions : public QObject {
             {{"sweep", m, "--text", "a", "--component", "blocks.1.hook_mlp_out", "--steps", "1"},
              "2 to 1000 steps"},
         };
-        for (const Case& c : cases) {
-            ps::test::CliResult r = run_cli(c.args);
-            QVERIFY2(r.exit_code == 1, qPrintable(c.args.join(' ')));
-            QVERIFY2(r.err.startsWith("error: ") && r.err.count('\n') == 1, r.err.constData());
-            QVERIFY2(r.err.contains(c.expected), r.err.constData());
-        }
+        ps::test::expect_cli_errors(cases);
     }
 };
 

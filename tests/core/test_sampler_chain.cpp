@@ -176,9 +176,8 @@ class TestSamplerChain : public QObject {
             return s;
         };
         QVERIFY(final_is(run(logits_of(p5), pen(50, 0, 0, 1), {0}),
-                         {{0, 0}, {1, 0.25}, {2, 0.25}, {3, 0.25}, {4, 0.25}}, 1e-3));
-        QVERIFY(
-            final_is(run(logits_of(p5), pen(50, 0, 0, 3), {0, 1, 2}), {{3, 0.5}, {4, 0.5}}, 1e-3));
+                         {{0, 0}, {1, 0.25}, {2, 0.25}, {3, 0.25}, {4, 0.25}}));
+        QVERIFY(final_is(run(logits_of(p5), pen(50, 0, 0, 3), {0, 1, 2}), {{3, 0.5}, {4, 0.5}}));
         QVERIFY(
             final_is(run(logits_of(p5), pen(1, 5, 5, 3), {0, 1, 2}),
                      {{0, 0.000023}, {1, 0.000023}, {2, 0.000023}, {3, 0.499966}, {4, 0.499966}}));
@@ -335,10 +334,15 @@ class TestSamplerChain : public QObject {
         ChainSettings greedy = only(Stage::Temperature);
         greedy.temperature = 0.0f;
         QVERIFY(final_is(run({0.0f, 3.0f, 3.0f}, greedy), {{1, 1.0}}));
-        // min-p exactly at the threshold keeps the token (p = 0.5 p_max).
+        // min-p exactly at the threshold keeps the token: logit == max + ln(min_p), the same
+        // float expression the stage compares with, so no rounding decides it.
         ChainSettings m = only(Stage::MinP);
         m.min_p = 0.5f;
-        QCOMPARE(run(logits_of({0.5f, 0.25f, 0.25f}), m).stages[0].kept, 3);
+        QCOMPARE(run({0.0f, std::log(0.5f), std::log(0.5f)}, m).stages[0].kept, 3);
+        // A token whose probability underflows to 0 is still a candidate a stage removes.
+        ChainSettings k1 = only(Stage::TopK);
+        k1.top_k = 1;
+        QCOMPARE(run({0.0f, -1000.0f, -2000.0f}, k1).stages[0].removed, std::vector<int>({1, 2}));
         // A masked token (-inf) is never a candidate.
         QCOMPARE(run({-INFINITY, 0.0f, 0.0f}, llamacpp_chain()).p_final[0], 0.0f);
     }

@@ -3,6 +3,7 @@
 
 #include <QtTest>
 #include <nlohmann/json.hpp>
+#include <vector>
 
 #include "tests/support/shared_data.h"
 
@@ -15,6 +16,22 @@ inline nlohmann::json run_json(const QStringList& args) {
     if (r.exit_code != 0) qWarning("stderr: %s", r.err.constData());
     if (r.exit_code != 0) return nlohmann::json();
     return nlohmann::json::parse(r.out.toStdString());
+}
+
+// A command that must fail, and a part its error must name.
+struct CliErrorCase {
+    QStringList args;
+    const char* expected;
+};
+
+// Each case exits with 1 and prints one "error: ..." line that contains its `expected` part.
+inline void expect_cli_errors(const std::vector<CliErrorCase>& cases) {
+    for (const CliErrorCase& c : cases) {
+        const CliResult r = run_cli(c.args);
+        QVERIFY2(r.exit_code == 1, qPrintable(c.args.join(' ')));
+        QVERIFY2(r.err.startsWith("error: ") && r.err.count('\n') == 1, r.err.constData());
+        QVERIFY2(r.err.contains(c.expected), r.err.constData());
+    }
 }
 
 }  // namespace ps::test
